@@ -1,0 +1,82 @@
+/**
+ * Kafka protocol error codes the broker returns (kafka.apache.org/protocol, "Error Codes").
+ * Only codes the broker actually uses are listed; add more as handlers need them.
+ */
+export enum ErrorCode {
+  UNKNOWN_SERVER_ERROR = -1,
+  NONE = 0,
+  OFFSET_OUT_OF_RANGE = 1,
+  CORRUPT_MESSAGE = 2,
+  UNKNOWN_TOPIC_OR_PARTITION = 3,
+  INVALID_FETCH_SIZE = 4,
+  LEADER_NOT_AVAILABLE = 5,
+  NOT_LEADER_OR_FOLLOWER = 6,
+  REQUEST_TIMED_OUT = 7,
+  MESSAGE_TOO_LARGE = 10,
+  COORDINATOR_LOAD_IN_PROGRESS = 14,
+  COORDINATOR_NOT_AVAILABLE = 15,
+  NOT_COORDINATOR = 16,
+  INVALID_TOPIC_EXCEPTION = 17,
+  RECORD_LIST_TOO_LARGE = 18,
+  NOT_ENOUGH_REPLICAS = 19,
+  INVALID_REQUIRED_ACKS = 21,
+  ILLEGAL_GENERATION = 22,
+  INCONSISTENT_GROUP_PROTOCOL = 23,
+  INVALID_GROUP_ID = 24,
+  UNKNOWN_MEMBER_ID = 25,
+  INVALID_SESSION_TIMEOUT = 26,
+  REBALANCE_IN_PROGRESS = 27,
+  INVALID_COMMIT_OFFSET_SIZE = 28,
+  TOPIC_AUTHORIZATION_FAILED = 29,
+  GROUP_AUTHORIZATION_FAILED = 30,
+  UNSUPPORTED_FOR_MESSAGE_FORMAT = 43,
+  INVALID_TIMESTAMP = 32,
+  UNSUPPORTED_VERSION = 35,
+  TOPIC_ALREADY_EXISTS = 36,
+  INVALID_PARTITIONS = 37,
+  INVALID_REPLICATION_FACTOR = 38,
+  INVALID_REPLICA_ASSIGNMENT = 39,
+  INVALID_CONFIG = 40,
+  NOT_CONTROLLER = 41,
+  INVALID_REQUEST = 42,
+  POLICY_VIOLATION = 44,
+  OUT_OF_ORDER_SEQUENCE_NUMBER = 45,
+  DUPLICATE_SEQUENCE_NUMBER = 46,
+  INVALID_PRODUCER_EPOCH = 47,
+  INVALID_TRANSACTION_TIMEOUT = 50,
+  UNKNOWN_PRODUCER_ID = 59,
+  NON_EMPTY_GROUP = 68,
+  GROUP_ID_NOT_FOUND = 69,
+  KAFKA_STORAGE_ERROR = 56,
+  FENCED_LEADER_EPOCH = 74,
+  UNKNOWN_LEADER_EPOCH = 75,
+  MEMBER_ID_REQUIRED = 79,
+  GROUP_MAX_SIZE_REACHED = 81,
+  FENCED_INSTANCE_ID = 82,
+}
+
+/** An error a handler turns into a Kafka error code in its response. */
+export class KafkaError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${ErrorCode[code] ?? code}: ${message}`, options);
+    this.name = 'KafkaError';
+  }
+}
+
+/** Codes clients retry after refreshing metadata or backing off (the notes' "retriable" list). */
+export const RETRIABLE_ERROR_CODES: ReadonlySet<ErrorCode> = new Set([
+  ErrorCode.CORRUPT_MESSAGE,
+  ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+  ErrorCode.LEADER_NOT_AVAILABLE,
+  ErrorCode.NOT_LEADER_OR_FOLLOWER,
+  ErrorCode.REQUEST_TIMED_OUT,
+  ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
+  ErrorCode.COORDINATOR_NOT_AVAILABLE,
+  ErrorCode.NOT_COORDINATOR,
+  ErrorCode.NOT_ENOUGH_REPLICAS,
+  ErrorCode.KAFKA_STORAGE_ERROR,
+]);

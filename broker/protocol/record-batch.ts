@@ -1,0 +1,166 @@
+/**
+ * Record batch v2 (magic 2) headers: read, validate and patch them without touching the records.
+ *
+ * The broker stores produced batches opaque. It only reads the fixed 61-byte header, checks it the
+ * way Kafka's broker does, and sets the base offset (which lies outside the CRC, so patching it
+ * keeps the batch valid). Layout (kafka.apache.org/documentation, "Record Batch"):
+ *
+ *   baseOffset int64 @0 | batchLength int32 @8 | partitionLeaderEpoch int32 @12 | magic int8 @16
+ *   crc uint32 @17 | attributes int16 @21 | lastOffsetDelta int32 @23 | baseTimestamp int64 @27
+ *   maxTimestamp int64 @35 | producerId int64 @43 | producerEpoch int16 @51
+ *   baseSequence int32 @53 | recordCount int32 @57 | records @61
+ *
+ * The CRC-32C covers attributes to the end of the batch.
+ */
+import { crc32c } from '@node-rs/crc32';
+import { ErrorCode, KafkaError } from './error-codes';
+
+export const BATCH_HEADER_BYTES = 61;
+/** baseOffset + batchLength: the bytes that batchLength does not count. */
+export const BATCH_LOG_OVERHEAD = 12;
+
+const OFFSET = {
+  baseOffset: 0,
+  batchLength: 8,
+  partitionLeaderEpoch: 12,
+  magic: 16,
+  crc: 17,
+  attributes: 21,
+  lastOffsetDelta: 23,
+  baseTimestamp: 27,
+  maxTimestamp: 35,
+  producerId: 43,
+  producerEpoch: 51,
+  baseSequence: 53,
+  recordCount: 57,
+} as const;
+
+const CRC_START = OFFSET.attributes;
+
+export const enum BatchAttribute {
+  CompressionMask = 0x07,
+  LogAppendTime = 0x08,
+  Transactional = 0x10,
+  Control = 0x20,
+}
+
+export interface RecordBatchHeader {
+  readonly baseOffset: bigint;
+  /** Total size of the batch in bytes, header included. */
+  readonly sizeInBytes: number;
+  readonly partitionLeaderEpoch: number;
+  readonly magic: number;
+  readonly crc: number;
+  readonly attributes: number;
+  readonly lastOffsetDelta: number;
+  readonly baseTimestamp: bigint;
+  readonly maxTimestamp: bigint;
+  readonly producerId: bigint;
+  readonly producerEpoch: number;
+  readonly baseSequence: number;
+  readonly recordCount: number;
+}
+
+/** Reads the header of the batch starting at `position`. The buffer must hold the whole header. */
+export function readBatchHeader(buffer: Buffer, position = 0): RecordBatchHeader {
+  const at = (field: number): number => position + field;
+  return {
+    baseOffset: buffer.readBigInt64BE(at(OFFSET.baseOffset)),
+    sizeInBytes: buffer.readInt32BE(at(OFFSET.batchLength)) + BATCH_LOG_OVERHEAD,
+    partitionLeaderEpoch: buffer.readInt32BE(at(OFFSET.partitionLeaderEpoch)),
+    magic: buffer.readInt8(at(OFFSET.magic)),
+    crc: buffer.readUInt32BE(at(OFFSET.crc)),
+    attributes: buffer.readInt16BE(at(OFFSET.attributes)),
+    lastOffsetDelta: buffer.readInt32BE(at(OFFSET.lastOffsetDelta)),
+    baseTimestamp: buffer.readBigInt64BE(at(OFFSET.baseTimestamp)),
+    maxTimestamp: buffer.readBigInt64BE(at(OFFSET.maxTimestamp)),
+    producerId: buffer.readBigInt64BE(at(OFFSET.producerId)),
+    producerEpoch: buffer.readInt16BE(at(OFFSET.producerEpoch)),
+    baseSequence: buffer.readInt32BE(at(OFFSET.baseSequence)),
+    recordCount: buffer.readInt32BE(at(OFFSET.recordCount)),
+  };
+}
+
+/** The CRC-32C the batch at `position` (of `sizeInBytes` bytes) should carry. */
+export function computeBatchCrc(buffer: Buffer, position: number, sizeInBytes: number): number {
+  return crc32c(buffer.subarray(position + CRC_START, position + sizeInBytes));
+}
+
+/**
+ * Splits a produce request's record set into its batches and validates each one as Kafka's broker
+ * does. Throws KafkaError with the code Kafka would return: CORRUPT_MESSAGE for a truncated batch,
+ * a bad CRC or an inconsistent record count; UNSUPPORTED_FOR_MESSAGE_FORMAT for magic other than 2;
+ * MESSAGE_TOO_LARGE above `maxBatchBytes`; INVALID_REQUEST for control batches or a nonzero base
+ * offset.
+ */
+export function validateProducedRecords(records: Buffer, maxBatchBytes: number): RecordBatchHeader[] {
+  const headers: RecordBatchHeader[] = [];
+  let position = 0;
+  while (position < records.length) {
+    if (records.length - position < BATCH_HEADER_BYTES) {
+      throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `truncated batch header at byte ${position}`);
+    }
+    const header = readBatchHeader(records, position);
+    if (header.magic !== 2) {
+      throw new KafkaError(ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT, `magic ${header.magic}; only magic 2 is supported`);
+    }
+    if (header.sizeInBytes < BATCH_HEADER_BYTES || position + header.sizeInBytes > records.length) {
+      throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `batch at byte ${position} claims ${header.sizeInBytes} bytes`);
+    }
+    if (header.sizeInBytes > maxBatchBytes) {
+      throw new KafkaError(ErrorCode.MESSAGE_TOO_LARGE, `batch of ${header.sizeInBytes} bytes exceeds ${maxBatchBytes}`);
+    }
+    if (computeBatchCrc(records, position, header.sizeInBytes) !== header.crc) {
+      throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `CRC mismatch in batch at byte ${position}`);
+    }
+    if (header.recordCount <= 0 || header.lastOffsetDelta + 1 !== header.recordCount) {
+      throw new KafkaError(
+        ErrorCode.CORRUPT_MESSAGE,
+        `record count ${header.recordCount} does not match last offset delta ${header.lastOffsetDelta}`,
+      );
+    }
+    if ((header.attributes & BatchAttribute.Control) !== 0) {
+      throw new KafkaError(ErrorCode.INVALID_REQUEST, 'clients may not produce control batches');
+    }
+    if (header.baseOffset !== 0n) {
+      throw new KafkaError(ErrorCode.INVALID_REQUEST, `client batches carry base offset 0, got ${header.baseOffset}`);
+    }
+    headers.push(header);
+    position += header.sizeInBytes;
+  }
+  if (headers.length === 0) {
+    throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, 'empty record set');
+  }
+  return headers;
+}
+
+/** Sets the base offset of the batch at `position`; the CRC stays valid (the field is outside it). */
+export function setBaseOffset(buffer: Buffer, baseOffset: bigint, position = 0): void {
+  buffer.writeBigInt64BE(baseOffset, position + OFFSET.baseOffset);
+}
+
+/** Sets the partition leader epoch of the batch at `position` (also outside the CRC). */
+export function setPartitionLeaderEpoch(buffer: Buffer, epoch: number, position = 0): void {
+  buffer.writeInt32BE(epoch, position + OFFSET.partitionLeaderEpoch);
+}
+
+/**
+ * Rewrites maxTimestamp for LogAppendTime topics and recomputes the CRC, which covers that field.
+ */
+export function setLogAppendTime(buffer: Buffer, timestampMs: bigint, position = 0): void {
+  const header = readBatchHeader(buffer, position);
+  buffer.writeInt16BE(header.attributes | BatchAttribute.LogAppendTime, position + OFFSET.attributes);
+  buffer.writeBigInt64BE(timestampMs, position + OFFSET.maxTimestamp);
+  buffer.writeUInt32BE(computeBatchCrc(buffer, position, header.sizeInBytes), position + OFFSET.crc);
+}
+
+/** Iterates the whole batches of a stored record set (which holds only whole batches). */
+export function* batchesOf(records: Buffer): Generator<{ position: number; header: RecordBatchHeader }> {
+  let position = 0;
+  while (position + BATCH_HEADER_BYTES <= records.length) {
+    const header = readBatchHeader(records, position);
+    if (position + header.sizeInBytes > records.length) return;
+    yield { position, header };
+    position += header.sizeInBytes;
+  }
+}

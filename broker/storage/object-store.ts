@@ -1,0 +1,64 @@
+/**
+ * The object store: where the data lives for good (S3 in production, a local directory by default).
+ *
+ * Engines are chosen by URL scheme (`file:///abs/path`, `s3://bucket/prefix`). Besides plain
+ * objects, the store is the cluster's strongly consistent authority: conditional writes
+ * (create-only, compare-and-swap on the ETag) are how brokers agree on metadata, epochs and
+ * leases without a consensus protocol of their own (docs/adr/0001-object-store-is-the-authority.md).
+ */
+
+/** A write that succeeds only if the object does not exist yet (S3 `If-None-Match: *`). */
+export interface CreateOnly {
+  readonly ifNoneMatch: '*';
+}
+/** A write that succeeds only if the object's current ETag is this one (S3 `If-Match`). */
+export interface CompareAndSwap {
+  readonly ifMatch: string;
+}
+export type WriteCondition = CreateOnly | CompareAndSwap;
+
+export interface ObjectInfo {
+  readonly key: string;
+  readonly sizeBytes: number;
+  readonly etag: string;
+}
+
+/** Inclusive-exclusive byte range [start, end). */
+export interface ByteRange {
+  readonly start: number;
+  readonly end: number;
+}
+
+/** The write's condition did not hold (S3 412, or 409 under concurrency). Re-read, then retry. */
+export class PreconditionFailedError extends Error {
+  constructor(readonly key: string, options?: { cause?: unknown }) {
+    super(`precondition failed for object ${key}`, options);
+    this.name = 'PreconditionFailedError';
+  }
+}
+
+export class ObjectNotFoundError extends Error {
+  constructor(readonly key: string, options?: { cause?: unknown }) {
+    super(`no object ${key}`, options);
+    this.name = 'ObjectNotFoundError';
+  }
+}
+
+export interface ObjectStore {
+  /** Human-readable location for logs, e.g. `s3://bucket/prefix` or `file:///data/objects`. */
+  readonly location: string;
+  /**
+   * Writes the object durably; when this resolves, a crash of this process or machine cannot lose
+   * it. Keys are relative to the store's prefix. Throws PreconditionFailedError when `condition`
+   * does not hold.
+   */
+  put(key: string, body: Buffer, condition?: WriteCondition): Promise<ObjectInfo>;
+  /** The object's bytes (or the range's). Throws ObjectNotFoundError. */
+  get(key: string, range?: ByteRange): Promise<Buffer>;
+  /** The object's size and ETag, or undefined when it does not exist. */
+  head(key: string): Promise<ObjectInfo | undefined>;
+  /** Keys under `prefix` in lexicographic order, strictly after `startAfter` when given. */
+  list(prefix: string, startAfter?: string): AsyncIterable<ObjectInfo>;
+  /** Deletes the object; deleting a missing object succeeds. */
+  delete(key: string): Promise<void>;
+}
