@@ -1,0 +1,171 @@
+/**
+ * Partition assignment: which live broker owns each partition. A pure function of the partitions,
+ * the brokers that may take partitions, and the current owners, so the controller can recompute it
+ * after every change and every broker could check it.
+ *
+ * Goals, in order:
+ * 1. Every partition has exactly one owner among the given brokers.
+ * 2. Balance: owner counts differ by at most one.
+ * 3. Minimal movement: a partition stays with its current owner unless that owner is gone or holds
+ *    more than its share. When a broker leaves, only its partitions move; when one joins, only the
+ *    partitions needed to give it its share move, taken from the fullest brokers.
+ * 4. Zones: the partitions of each topic are spread over the zones as evenly as the counts allow,
+ *    so losing a zone affects every topic a little rather than some topics entirely.
+ * Consumer groups need no separate rule: a group is coordinated by the owner of its
+ * __consumer_offsets partition, which is assigned like any other.
+ *
+ * Brokers are identified by epoch (one incarnation), not node id: a restarted broker is a new
+ * incarnation, and partitions never silently pass from one incarnation to the next.
+ */
+
+export interface PartitionRef {
+  readonly topic: string;
+  readonly partition: number;
+}
+
+export interface AssignableBroker {
+  readonly epoch: number;
+  /** The broker's availability zone (null when unknown: all such brokers count as one zone). */
+  readonly zone: string | null;
+}
+
+/** A stable string key for a partition, usable in maps. */
+export function partitionKey(topic: string, partition: number): string {
+  return `${topic}/${partition}`;
+}
+
+export interface AssignmentInput {
+  readonly partitions: readonly PartitionRef[];
+  readonly brokers: readonly AssignableBroker[];
+  /** Current owner epoch by partitionKey; owners not among `brokers` count as gone. */
+  readonly current: ReadonlyMap<string, number>;
+}
+
+/** New owner epoch by partitionKey. Empty when there are no brokers. */
+export function assignPartitions(input: AssignmentInput): Map<string, number> {
+  const assignment = new Map<string, number>();
+  if (input.brokers.length === 0) return assignment;
+
+  const partitions = [...input.partitions].sort(comparePartitions);
+  const brokers = [...input.brokers].sort((a, b) => a.epoch - b.epoch);
+  const live = new Set(brokers.map((b) => b.epoch));
+  const capacity = shares(partitions, brokers, input.current, live);
+
+  const load = new Map<number, number>(brokers.map((b) => [b.epoch, 0]));
+  const spread = new TopicSpread(brokers);
+  const give = (partition: PartitionRef, epoch: number): void => {
+    assignment.set(partitionKey(partition.topic, partition.partition), epoch);
+    load.set(epoch, (load.get(epoch) ?? 0) + 1);
+    spread.add(partition.topic, epoch);
+  };
+
+  // Keep what can be kept.
+  const homeless: PartitionRef[] = [];
+  for (const partition of partitions) {
+    const owner = input.current.get(partitionKey(partition.topic, partition.partition));
+    if (owner !== undefined && live.has(owner) && (load.get(owner) ?? 0) < (capacity.get(owner) ?? 0)) {
+      give(partition, owner);
+    } else {
+      homeless.push(partition);
+    }
+  }
+
+  // Place the rest: emptiest zone for the topic, then emptiest broker for the topic, then most room.
+  for (const partition of homeless) {
+    let best: AssignableBroker | undefined;
+    let bestScore: readonly number[] = [];
+    for (const broker of brokers) {
+      const room = (capacity.get(broker.epoch) ?? 0) - (load.get(broker.epoch) ?? 0);
+      if (room <= 0) continue;
+      const score = [
+        spread.inZone(partition.topic, broker.zone),
+        spread.onBroker(partition.topic, broker.epoch),
+        -room,
+        broker.epoch,
+      ];
+      if (best === undefined || lexicographicallyLess(score, bestScore)) {
+        best = broker;
+        bestScore = score;
+      }
+    }
+    // Capacities add up to the partition count, so some broker always has room.
+    give(partition, best!.epoch);
+  }
+  return assignment;
+}
+
+/**
+ * Each broker's share: floor(P / B), plus one for P mod B brokers: those that hold the most now (so
+ * the fewest partitions move), then those in zones with the fewest such extras (so a small topic
+ * can still reach every zone), then by epoch.
+ */
+function shares(
+  partitions: readonly PartitionRef[],
+  brokers: readonly AssignableBroker[],
+  current: ReadonlyMap<string, number>,
+  live: ReadonlySet<number>,
+): Map<number, number> {
+  const holding = new Map<number, number>(brokers.map((b) => [b.epoch, 0]));
+  for (const partition of partitions) {
+    const owner = current.get(partitionKey(partition.topic, partition.partition));
+    if (owner !== undefined && live.has(owner)) holding.set(owner, (holding.get(owner) ?? 0) + 1);
+  }
+  const base = Math.floor(partitions.length / brokers.length);
+  const capacity = new Map<number, number>(brokers.map((b) => [b.epoch, base]));
+  const extrasInZone = new Map<string, number>();
+  const waiting = [...brokers];
+  for (let extras = partitions.length % brokers.length; extras > 0; extras--) {
+    let bestIndex = 0;
+    let bestScore: readonly number[] = [];
+    waiting.forEach((broker, index) => {
+      const score = [-(holding.get(broker.epoch) ?? 0), extrasInZone.get(broker.zone ?? '') ?? 0, broker.epoch];
+      if (index === 0 || lexicographicallyLess(score, bestScore)) {
+        bestIndex = index;
+        bestScore = score;
+      }
+    });
+    const [chosen] = waiting.splice(bestIndex, 1);
+    capacity.set(chosen.epoch, base + 1);
+    extrasInZone.set(chosen.zone ?? '', (extrasInZone.get(chosen.zone ?? '') ?? 0) + 1);
+  }
+  return capacity;
+}
+
+/** Counts of each topic's partitions per zone and per broker, for spreading. */
+class TopicSpread {
+  private readonly zoneOf = new Map<number, string>();
+  private readonly counts = new Map<string, number>();
+
+  constructor(brokers: readonly AssignableBroker[]) {
+    for (const broker of brokers) this.zoneOf.set(broker.epoch, broker.zone ?? '');
+  }
+
+  add(topic: string, epoch: number): void {
+    this.bump(`z:${this.zoneOf.get(epoch)}:${topic}`);
+    this.bump(`b:${epoch}:${topic}`);
+  }
+
+  inZone(topic: string, zone: string | null): number {
+    return this.counts.get(`z:${zone ?? ''}:${topic}`) ?? 0;
+  }
+
+  onBroker(topic: string, epoch: number): number {
+    return this.counts.get(`b:${epoch}:${topic}`) ?? 0;
+  }
+
+  private bump(key: string): void {
+    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+  }
+}
+
+function comparePartitions(a: PartitionRef, b: PartitionRef): number {
+  if (a.topic !== b.topic) return a.topic < b.topic ? -1 : 1;
+  return a.partition - b.partition;
+}
+
+function lexicographicallyLess(a: readonly number[], b: readonly number[]): boolean {
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] !== b[i]) return a[i] < b[i];
+  }
+  return false;
+}
