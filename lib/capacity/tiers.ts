@@ -67,3 +67,22 @@ export function findThroughputTier(
     ? tierOf(deploymentType, throughputMBps)
     : undefined;
 }
+
+/** True when the deployment type survives the loss of one zone, as a WAL must. */
+export function isWalDeploymentType(deploymentType: string): boolean {
+  return (WAL_DEPLOYMENT_TYPES as readonly string[]).includes(deploymentType);
+}
+
+/** True for any deployment type FSx for ONTAP knows. */
+export function isOntapDeploymentType(deploymentType: string): deploymentType is OntapDeploymentType {
+  return Object.prototype.hasOwnProperty.call(ALLOWED_TIERS_MBPS, deploymentType);
+}
+
+/** The smallest tier of the deployment type that carries `kafkaWriteMiBps`, or undefined if none does. */
+export function smallestTierCarrying(
+  deploymentType: OntapDeploymentType,
+  kafkaWriteMiBps: number,
+): ThroughputTier | undefined {
+  return throughputTiers(deploymentType).find((tier) => tier.kafkaWriteMiBps >= kafkaWriteMiBps);
+}
+
