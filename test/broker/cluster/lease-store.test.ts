@@ -81,11 +81,11 @@ describe('LeaseLog', () => {
 
     const fenceWins = fencerOuts.flat().filter((line) => line.startsWith('fenced '));
     expect(fenceWins).toHaveLength(1);
-    const fenceSeq = Number(fenceWins[0]!.split(' ')[1]);
+    const fenceSeq = Number(fenceWins[0].split(' ')[1]);
     // The holder's renewals all precede the fence, and the renewal that failed is the fence's number.
-    const renewed = holderOut!.filter((l) => l.startsWith('renewed ')).map((l) => Number(l.split(' ')[1]));
+    const renewed = holderOut.filter((l) => l.startsWith('renewed ')).map((l) => Number(l.split(' ')[1]));
     expect(Math.max(1, ...renewed)).toBe(fenceSeq - 1);
-    expect(holderOut!.at(-1)).toBe(`lost ${fenceSeq}`);
+    expect(holderOut.at(-1)).toBe(`lost ${fenceSeq}`);
     // And the store agrees: the fence is the last record.
     expect(await log.latest()).toEqual({ seq: fenceSeq, record: expect.objectContaining({ kind: 'fenced' }) });
   });
