@@ -1,0 +1,210 @@
+/**
+ * One client connection: frames in, handler calls, responses out in request order.
+ *
+ * - Pipelining: each request is dispatched as soon as it is read, without waiting for earlier
+ *   ones; responses are written strictly in request order, a later response waiting for earlier
+ *   ones. A produce with acks=0 keeps its place in the queue but writes nothing.
+ * - Inbound backpressure: at most `maxInFlightRequests` requests (and about `maxRequestBytes` of
+ *   them) are in flight; beyond that the connection stops reading frames, the frame decoder stops
+ *   reading the socket, and TCP pushes back on the client. The same happens while responses wait
+ *   for 'drain' (a client that does not read its responses stops being read).
+ * - Bad input (a frame above the maximum size, a truncated frame, a request that does not parse,
+ *   an unknown API) closes this connection only, with one log line saying why.
+ * - finish() is the graceful end used when the broker stops: read nothing more, answer what is in
+ *   flight, then close.
+ */
+import type { Socket } from 'node:net';
+import { CloseConnectionError, NO_RESPONSE, type BrokerServices, type RequestContext } from '../api/api';
+import type { ApiRegistry } from '../api/registry';
+import type { Logger } from '../log';
+import { FrameDecoder, FrameError } from '../protocol/framing';
+import { MalformedDataError } from '../protocol/primitives';
+import { encodeResponse, encodeUnsupportedApiVersions, parseRequest, type ParsedRequest, UnsupportedRequestError } from './requests';
+
+export interface ConnectionOptions {
+  readonly registry: ApiRegistry;
+  readonly services: BrokerServices;
+  readonly log: Logger;
+  readonly maxRequestBytes: number;
+  readonly maxInFlightRequests: number;
+}
+
+/** A request whose response has not been written yet. */
+interface Slot {
+  readonly frameBytes: number;
+  /** Undefined while the handler runs; empty for requests without a response. */
+  response?: Buffer[];
+}
+
+export class Connection {
+  readonly remote: string;
+  /** Resolves once the socket is closed, whatever the reason. */
+  readonly closed: Promise<void>;
+  private readonly log: Logger;
+  private readonly decoder: FrameDecoder;
+  private readonly queue: Slot[] = [];
+  private queuedBytes = 0;
+  private waitingForDrain = false;
+  private finishing = false;
+  private isClosed = false;
+  /** Aborted when answers are no longer awaited or the broker stops: held requests answer now. */
+  private readonly abort = new AbortController();
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly options: ConnectionOptions,
+  ) {
+    this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.log = options.log.child({ component: 'connection', remote: this.remote });
+    this.decoder = new FrameDecoder(options.maxRequestBytes);
+    this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
+    socket.once('close', () => {
+      this.isClosed = true;
+      this.abort.abort();
+      this.log.debug('connection closed');
+    });
+    socket.setNoDelay(true);
+    socket.on('error', (error: NodeJS.ErrnoException) => this.close(`socket error: ${error.code ?? error.message}`, 'info'));
+    this.decoder.on('error', (error) => this.onDecoderError(error));
+    this.decoder.on('data', (frame: Buffer) => this.onFrame(frame));
+    // The client has sent everything it will (half-close): answer what is in flight, then close.
+    this.decoder.on('end', () => void this.finish());
+    socket.pipe(this.decoder);
+    this.log.debug('connection opened');
+  }
+
+  /** Stops reading, lets in-flight requests finish and their responses be written, then closes. */
+  finish(): Promise<void> {
+    if (!this.finishing) {
+      this.finishing = true;
+      this.socket.unpipe(this.decoder);
+      this.decoder.pause();
+      this.abort.abort();
+      this.endIfIdle();
+    }
+    return this.closed;
+  }
+
+  /** Closes at once, dropping in-flight requests. */
+  close(reason: string, level: 'info' | 'warn' | 'error' = 'warn'): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.log[level]({ reason }, 'closing connection');
+    this.abort.abort();
+    this.socket.destroy();
+  }
+
+  private onDecoderError(error: Error): void {
+    if (error instanceof FrameError) this.close(error.message);
+    else this.close(`reading frames failed: ${error.message}`, 'error');
+  }
+
+  private onFrame(frame: Buffer): void {
+    if (this.finishing || this.isClosed) return;
+    let request: ParsedRequest;
+    try {
+      request = parseRequest(frame, this.options.registry);
+    } catch (error) {
+      if (error instanceof MalformedDataError) this.close(`malformed request: ${error.message}`);
+      else if (error instanceof UnsupportedRequestError) this.close(error.message);
+      else this.close(`parsing a request failed: ${String(error)}`, 'error');
+      return;
+    }
+    const slot: Slot = { frameBytes: frame.length };
+    this.queue.push(slot);
+    this.queuedBytes += frame.length;
+    this.applyBackpressure();
+    if (request.kind === 'unsupported-api-versions') {
+      this.log.info({ version: request.header.apiVersion }, 'ApiVersions of an unsupported version: answering with v0');
+      this.complete(slot, encodeUnsupportedApiVersions(request.api, request.header.correlationId, this.options.registry));
+      return;
+    }
+    this.dispatch(request, slot);
+  }
+
+  private dispatch(request: Extract<ParsedRequest, { kind: 'call' }>, slot: Slot): void {
+    const { api, header, body } = request;
+    const parentLog = this.log;
+    let requestLog: Logger | undefined;
+    const context: RequestContext = {
+      apiVersion: header.apiVersion,
+      correlationId: header.correlationId,
+      clientId: header.clientId,
+      services: this.options.services,
+      signal: this.abort.signal,
+      get log() {
+        requestLog ??= parentLog.child({ api: api.name, version: header.apiVersion, correlationId: header.correlationId, clientId: header.clientId });
+        return requestLog;
+      },
+    };
+    const onFailure = (error: unknown): void => {
+      if (error instanceof CloseConnectionError) this.close(error.message);
+      else {
+        context.log.error({ err: error }, 'handler failed');
+        this.close(`${api.name} handler failed: ${error instanceof Error ? error.message : String(error)}`, 'error');
+      }
+    };
+    let result;
+    try {
+      // Called synchronously, in arrival order: see the ordering contract in api/api.ts.
+      result = api.handle(body, context);
+    } catch (error) {
+      onFailure(error);
+      return;
+    }
+    Promise.resolve(result).then((answer) => {
+      if (this.isClosed) return;
+      try {
+        const response =
+          answer === NO_RESPONSE ? [] : encodeResponse(api, header.apiVersion, header.correlationId, answer);
+        this.complete(slot, response);
+      } catch (error) {
+        onFailure(error);
+      }
+    }, onFailure);
+  }
+
+  private complete(slot: Slot, response: Buffer[]): void {
+    slot.response = response;
+    this.writeReadyResponses();
+  }
+
+  /** Writes the responses at the head of the queue that are ready, in order; honours 'drain'. */
+  private writeReadyResponses(): void {
+    if (this.isClosed) return;
+    while (!this.waitingForDrain && this.queue.length > 0 && this.queue[0].response !== undefined) {
+      const slot = this.queue.shift()!;
+      this.queuedBytes -= slot.frameBytes;
+      let flowing = true;
+      if (slot.response!.length > 0) {
+        this.socket.cork();
+        for (const chunk of slot.response!) flowing = this.socket.write(chunk);
+        this.socket.uncork();
+      }
+      if (!flowing) {
+        this.waitingForDrain = true;
+        this.socket.once('drain', () => {
+          this.waitingForDrain = false;
+          this.writeReadyResponses();
+        });
+      }
+    }
+    this.applyBackpressure();
+    this.endIfIdle();
+  }
+
+  /** Pauses reading while too much is in flight or responses wait for 'drain'; resumes after. */
+  private applyBackpressure(): void {
+    if (this.finishing || this.isClosed) return;
+    const busy =
+      this.waitingForDrain ||
+      this.queue.length >= this.options.maxInFlightRequests ||
+      this.queuedBytes >= this.options.maxRequestBytes;
+    if (busy && !this.decoder.isPaused()) this.decoder.pause();
+    else if (!busy && this.decoder.isPaused()) this.decoder.resume();
+  }
+
+  private endIfIdle(): void {
+    if (this.finishing && !this.isClosed && this.queue.length === 0 && !this.waitingForDrain) this.socket.end();
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * The TCP server: accepts connections, tracks them, and stops gracefully.
+ *
+ * listen() binds first and serve() starts answering, so that the entry point can learn the real
+ * port (with --port 0) before it builds the cluster view that advertises it; connections accepted
+ * in between wait, paused, until serve().
+ *
+ * stop(): stop accepting, let every connection finish its in-flight requests (held fetches are
+ * cut short), close them; connections still open after the grace period are destroyed. The caller
+ * closes storage afterwards.
+ */
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { BrokerServices } from '../api/api';
+import type { ApiRegistry } from '../api/registry';
+import type { Logger } from '../log';
+import { Connection } from './connection';
+
+export interface KafkaServerOptions {
+  readonly registry: ApiRegistry;
+  readonly log: Logger;
+  readonly maxRequestBytes: number;
+  /** Requests read ahead on one connection before it stops reading (pipelining depth). */
+  readonly maxInFlightRequests?: number;
+}
+
+const DEFAULT_MAX_IN_FLIGHT_REQUESTS = 64;
+const DEFAULT_STOP_GRACE_MS = 30_000;
+
+export class KafkaServer {
+  private readonly server: Server;
+  private readonly log: Logger;
+  private readonly connections = new Set<Connection>();
+  /** Sockets accepted before serve(). */
+  private waiting: Socket[] = [];
+  private services: BrokerServices | undefined;
+  private stopping: Promise<void> | undefined;
+
+  constructor(private readonly options: KafkaServerOptions) {
+    this.log = options.log.child({ component: 'server' });
+    // allowHalfOpen: a client that shuts down its sending side still gets its answers.
+    this.server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => this.accept(socket));
+    this.server.on('error', (error) => this.log.error({ err: error }, 'server error'));
+  }
+
+  /** Binds the port (0 picks a free one) and returns the address actually bound. */
+  listen(host: string, port: number): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      const onError = (error: Error): void => reject(error);
+      this.server.once('error', onError);
+      this.server.listen({ host, port }, () => {
+        this.server.off('error', onError);
+        resolve(this.server.address() as AddressInfo);
+      });
+    });
+  }
+
+  /** Starts answering requests with these services. */
+  serve(services: BrokerServices): void {
+    this.services = services;
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const socket of waiting) this.accept(socket);
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  stop(graceMs = DEFAULT_STOP_GRACE_MS): Promise<void> {
+    this.stopping ??= this.stopGracefully(graceMs);
+    return this.stopping;
+  }
+
+  private accept(socket: Socket): void {
+    if (this.stopping) {
+      socket.destroy();
+      return;
+    }
+    if (!this.services) {
+      this.waiting.push(socket);
+      return;
+    }
+    const connection = new Connection(socket, {
+      registry: this.options.registry,
+      services: this.services,
+      log: this.options.log,
+      maxRequestBytes: this.options.maxRequestBytes,
+      maxInFlightRequests: this.options.maxInFlightRequests ?? DEFAULT_MAX_IN_FLIGHT_REQUESTS,
+    });
+    this.connections.add(connection);
+    void connection.closed.then(() => this.connections.delete(connection));
+    socket.resume();
+  }
+
+  private async stopGracefully(graceMs: number): Promise<void> {
+    const closedListener = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const socket of this.waiting) socket.destroy();
+    this.waiting = [];
+    const open = [...this.connections];
+    this.log.info({ connections: open.length }, 'stopping: finishing in-flight requests');
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+      timer.unref();
+    });
+    await Promise.race([Promise.all(open.map((connection) => connection.finish())), graceOver]);
+    clearTimeout(timer);
+    for (const connection of this.connections) connection.close('still open after the stop grace period', 'warn');
+    await closedListener;
+  }
+}
