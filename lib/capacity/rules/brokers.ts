@@ -29,7 +29,9 @@ export function checkBrokers(
   instanceSpecs?: Readonly<Record<string, InstanceTypeSpec>>,
 ): BrokerCheck {
   if (instanceTypes.length === 0) {
-    return { findings: [finding('InstanceTypeUnknown', 'the fleet names no instance type: list at least one, e.g. m7g.large')] };
+    return {
+      findings: [finding('InstanceTypeUnknown', 'no instance type is known for the fleet: list at least one, e.g. m7g.large, in the launch template or the mixed-instances overrides')],
+    };
   }
   const findings: Finding[] = [];
   const perType: BrokerCapacity[] = [];

@@ -79,6 +79,11 @@ export const CAPACITY_RULES = {
       "The fleet's minimum, desired and maximum sizes guarantee no more AKUs than the tier absorbs. Declared values fail; live values are clamped.",
     enforcedAt: EVERYWHERE,
   },
+  CapacityDeclaration: {
+    severity: 'error',
+    summary: "The capacity a fleet declares in its template Metadata (the policy pack's input) is well formed.",
+    enforcedAt: ['synth'],
+  },
   WalAvailable: {
     severity: 'error',
     summary: 'The WAL file system is AVAILABLE (or UPDATING) so its live tier can be read.',
