@@ -1,0 +1,37 @@
+# syntax=docker/dockerfile:1
+# The diskless-kafka broker image: broker/main.ts bundled with esbuild, on Node.js 20, run as the
+# unprivileged `node` user (uid 1000; the hosts' bootstrap gives this uid the WAL directory).
+#
+# CDK builds it when the app's assets are published (`cdk deploy`), for the fleet's CPU
+# architecture (linux/arm64 on Graviton); `cdk synth` needs no Docker. Configuration comes from
+# DK_* environment variables (docs/infrastructure.md). The base image comes from the public ECR
+# mirror of Docker's official images, which needs no login; override it with
+# --build-arg NODE_IMAGE=... (BrokerImage.fromAsset({ buildArgs })).
+ARG NODE_IMAGE=public.ecr.aws/docker/library/node:20-bookworm-slim
+
+# Production dependencies only, as the lockfile pins them (native @node-rs/crc32 for this platform).
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+
+# One JavaScript file from the broker's TypeScript; npm packages stay external (resolved from deps).
+FROM ${NODE_IMAGE} AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY lib/capacity ./lib/capacity
+COPY broker ./broker
+RUN npx esbuild broker/main.ts --bundle --platform=node --target=node20 --packages=external \
+      --sourcemap --outfile=dist/broker.js
+
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=deps /app/package.json ./package.json
+COPY --from=build /src/dist ./dist
+USER node
+EXPOSE 9092
+ENTRYPOINT ["node", "--enable-source-maps", "dist/broker.js"]

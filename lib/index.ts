@@ -1,0 +1,10 @@
+// The public API of diskless-kafka's construct package. Only re-exports live here.
+
+// The constructs.
+export * from './wal-file-system';
+export * from './stream-storage';
+export * from './broker-image';
+export * from './broker-fleet';
+export * from './diskless-kafka-cluster';
+
+// Capacity rules (lib/capacity/): exported below by the capacity engineer.

@@ -1,0 +1,117 @@
+# shellcheck shell=bash
+# The broker host's bootstrap: the body of the EC2 user data that BrokerFleet renders
+# (lib/private/broker-user-data.ts prepends `set -euo pipefail` and the readonly settings this
+# body reads). cloud-init runs it once, as root, at the instance's first boot.
+#
+# It mounts the WAL over NFS, installs and starts Docker, pulls the broker image and runs it with
+# host networking, restart always, and its configuration in DK_* environment variables.
+
+log() { echo "diskless-kafka bootstrap: $*" >&2; }
+
+# Runs "$@" until it succeeds: 10 attempts, waiting a little longer after each failure.
+retry() {
+  local attempt
+  for attempt in 1 2 3 4 5 6 7 8 9 10; do
+    if "$@"; then return 0; fi
+    log "attempt ${attempt} of '$*' failed"
+    sleep $((attempt * 3))
+  done
+  return 1
+}
+
+# Prints one instance metadata item, read with IMDSv2 (the launch template requires it).
+imds() {
+  local token
+  token=$(curl -fsS -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' http://169.254.169.254/latest/api/token)
+  curl -fsS -H "X-aws-ec2-metadata-token: ${token}" "http://169.254.169.254/latest/meta-data/$1"
+}
+
+# Prints the broker's node id: its private IPv4 address as a 32-bit integer, masked to 31 bits
+# (Kafka node ids are non-negative int32). Unique within a VPC, whose addresses differ below bit 31.
+node_id_of() {
+  local a b c d
+  IFS=. read -r a b c d <<<"$1"
+  echo $((((a << 24) | (b << 16) | (c << 8) | d) & 0x7fffffff))
+}
+
+mount_wal() {
+  log "mounting ${WAL_NFS_HOST}:${WAL_JUNCTION_PATH} at ${WAL_MOUNT_POINT}"
+  mkdir -p "${WAL_MOUNT_POINT}"
+  echo "${WAL_NFS_HOST}:${WAL_JUNCTION_PATH} ${WAL_MOUNT_POINT} nfs ${WAL_MOUNT_OPTIONS} 0 0" >>/etc/fstab
+  retry mount "${WAL_MOUNT_POINT}"
+  # The broker runs as an unprivileged user: it owns the root of the WAL volume.
+  chown "${BROKER_UID}:${BROKER_UID}" "${WAL_MOUNT_POINT}"
+}
+
+start_docker() {
+  # After a reboot, start Docker (and so the broker) only once the WAL is mounted again.
+  mkdir -p /etc/systemd/system/docker.service.d
+  printf '[Unit]\nRequiresMountsFor=%s\n' "${WAL_MOUNT_POINT}" >/etc/systemd/system/docker.service.d/wal-mount.conf
+  systemctl daemon-reload
+  systemctl enable --now docker
+}
+
+pull_image() {
+  if [[ -n "${ECR_REGISTRY}" ]]; then
+    aws ecr get-login-password --region "${AWS_REGION_NAME}" \
+      | docker login --username AWS --password-stdin "${ECR_REGISTRY}"
+  fi
+  retry docker pull "${BROKER_IMAGE}"
+}
+
+# Writes the broker's configuration: one DK_* variable per command-line flag of broker/main.ts.
+write_broker_env() {
+  local instance_ipv4="$1" zone="$2" group_name="$3"
+  mkdir -p /etc/diskless-kafka
+  cat >/etc/diskless-kafka/broker.env <<EOF
+DK_HOST=0.0.0.0
+DK_PORT=${KAFKA_PORT}
+DK_ADVERTISED_HOST=${instance_ipv4}
+DK_NODE_ID=$(node_id_of "${instance_ipv4}")
+DK_ZONE=${zone}
+DK_CLUSTER_ID=${CLUSTER_ID}
+DK_WAL_DIR=${WAL_MOUNT_POINT}
+DK_OBJECT_STORE=${OBJECT_STORE_URL}
+DK_LIFECYCLE_HOOK_NAME=${LIFECYCLE_HOOK_NAME}
+DK_AUTO_SCALING_GROUP_NAME=${group_name}
+AWS_REGION=${AWS_REGION_NAME}
+EOF
+}
+
+run_broker() {
+  local instance_id="$1"
+  # --init forwards SIGTERM to the broker and reaps zombies; --stop-timeout gives it time to drain.
+  docker run --detach --name diskless-kafka --init --restart always --network host \
+    --stop-timeout 120 \
+    --ulimit nofile=1048576:1048576 \
+    --env-file /etc/diskless-kafka/broker.env \
+    --volume "${WAL_MOUNT_POINT}:${WAL_MOUNT_POINT}" \
+    --log-driver awslogs \
+    --log-opt "awslogs-region=${AWS_REGION_NAME}" \
+    --log-opt "awslogs-group=${LOG_GROUP_NAME}" \
+    --log-opt "awslogs-stream=${instance_id}" \
+    "${BROKER_IMAGE}"
+}
+
+main() {
+  local instance_id instance_ipv4 zone group_name
+  instance_id=$(imds instance-id)
+  instance_ipv4=$(imds local-ipv4)
+  zone=$(imds placement/availability-zone)
+  # Readable because the launch template turns on instance tags in metadata.
+  group_name=$(imds tags/instance/aws:autoscaling:groupName)
+
+  log "installing the NFS client and Docker"
+  retry dnf install -y nfs-utils docker
+  mount_wal
+  start_docker
+  pull_image
+  write_broker_env "${instance_ipv4}" "${zone}" "${group_name}"
+  run_broker "${instance_id}"
+  log "broker ${instance_id} started (node id $(node_id_of "${instance_ipv4}"), zone ${zone})"
+}
+
+# Run when executed (user data); only define the functions when sourced (tests).
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+  main
+fi
