@@ -14,6 +14,7 @@
  */
 import { crc32c } from '@node-rs/crc32';
 import { ErrorCode, KafkaError } from './error-codes';
+import { Reader, Writer } from './primitives';
 
 export const BATCH_HEADER_BYTES = 61;
 /** baseOffset + batchLength: the bytes that batchLength does not count. */
@@ -163,4 +164,132 @@ export function* batchesOf(records: Buffer): Generator<{ position: number; heade
     yield { position, header };
     position += header.sizeInBytes;
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Building and reading records (uncompressed batches): for tests, and for the broker's own
+// internal records (e.g. the group coordinator's offsets in __consumer_offsets). Client batches
+// are never rebuilt: they are stored as they came.
+//
+// Record layout (varints are zig-zag): length varint | attributes int8 | timestampDelta varlong |
+// offsetDelta varint | keyLength varint | key | valueLength varint | value | headerCount varint |
+// headers (keyLength varint | key | valueLength varint | value); length -1 means null.
+
+export interface RecordHeaderInput {
+  readonly key: string;
+  readonly value: Buffer | string | null;
+}
+
+export interface RecordInput {
+  readonly key?: Buffer | string | null;
+  readonly value: Buffer | string | null;
+  readonly headers?: readonly RecordHeaderInput[];
+  /** Milliseconds since the epoch; defaults to the batch's base timestamp. */
+  readonly timestamp?: bigint;
+}
+
+export interface RecordBatchOptions {
+  readonly baseOffset?: bigint;
+  /** Defaults to the first record's timestamp, else now. */
+  readonly baseTimestamp?: bigint;
+  /** Idempotent producers set these; -1 means none. */
+  readonly producerId?: bigint;
+  readonly producerEpoch?: number;
+  readonly baseSequence?: number;
+  readonly partitionLeaderEpoch?: number;
+  /** BatchAttribute flags (no compression: the builder writes records uncompressed). */
+  readonly attributes?: number;
+}
+
+export interface DecodedRecord {
+  readonly offset: bigint;
+  readonly timestamp: bigint;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: readonly { readonly key: string; readonly value: Buffer | null }[];
+}
+
+const toBytes = (value: Buffer | string | null | undefined): Buffer | null =>
+  value === null || value === undefined ? null : typeof value === 'string' ? Buffer.from(value) : value;
+
+function writeNullableBytes(writer: Writer, bytes: Buffer | null): void {
+  if (bytes === null) writer.varint(-1);
+  else writer.varint(bytes.length).raw(bytes);
+}
+
+/** Builds a valid record batch v2 (correct lengths, counts and CRC-32C) from records. */
+export function buildRecordBatch(records: readonly RecordInput[], options: RecordBatchOptions = {}): Buffer {
+  if (records.length === 0) throw new RangeError('a record batch holds at least one record');
+  if (((options.attributes ?? 0) & BatchAttribute.CompressionMask) !== 0) {
+    throw new RangeError('buildRecordBatch writes uncompressed batches only');
+  }
+  const baseTimestamp = options.baseTimestamp ?? records[0].timestamp ?? BigInt(Date.now());
+  let maxTimestamp = baseTimestamp;
+  const body = new Writer();
+  records.forEach((record, offsetDelta) => {
+    const timestamp = record.timestamp ?? baseTimestamp;
+    if (timestamp > maxTimestamp) maxTimestamp = timestamp;
+    const fields = new Writer().int8(0).varlong(timestamp - baseTimestamp).varint(offsetDelta);
+    writeNullableBytes(fields, toBytes(record.key));
+    writeNullableBytes(fields, toBytes(record.value));
+    const headers = record.headers ?? [];
+    fields.varint(headers.length);
+    for (const header of headers) {
+      writeNullableBytes(fields, Buffer.from(header.key));
+      writeNullableBytes(fields, toBytes(header.value));
+    }
+    body.varint(fields.length);
+    for (const chunk of fields.toChunks()) body.raw(chunk);
+  });
+  const recordBytes = body.toBuffer();
+  const batch = Buffer.alloc(BATCH_HEADER_BYTES + recordBytes.length);
+  batch.writeBigInt64BE(options.baseOffset ?? 0n, OFFSET.baseOffset);
+  batch.writeInt32BE(batch.length - BATCH_LOG_OVERHEAD, OFFSET.batchLength);
+  batch.writeInt32BE(options.partitionLeaderEpoch ?? -1, OFFSET.partitionLeaderEpoch);
+  batch.writeInt8(2, OFFSET.magic);
+  batch.writeInt16BE(options.attributes ?? 0, OFFSET.attributes);
+  batch.writeInt32BE(records.length - 1, OFFSET.lastOffsetDelta);
+  batch.writeBigInt64BE(baseTimestamp, OFFSET.baseTimestamp);
+  batch.writeBigInt64BE(maxTimestamp, OFFSET.maxTimestamp);
+  batch.writeBigInt64BE(options.producerId ?? -1n, OFFSET.producerId);
+  batch.writeInt16BE(options.producerEpoch ?? -1, OFFSET.producerEpoch);
+  batch.writeInt32BE(options.baseSequence ?? -1, OFFSET.baseSequence);
+  batch.writeInt32BE(records.length, OFFSET.recordCount);
+  recordBytes.copy(batch, BATCH_HEADER_BYTES);
+  batch.writeUInt32BE(computeBatchCrc(batch, 0, batch.length), OFFSET.crc);
+  return batch;
+}
+
+function readNullableBytes(reader: Reader): Buffer | null {
+  const length = reader.varint();
+  return length < 0 ? null : reader.raw(length);
+}
+
+/**
+ * The records of the uncompressed batch at `position`, with absolute offsets and timestamps.
+ * Throws for compressed batches (the broker never needs to decompress client data).
+ */
+export function readRecords(buffer: Buffer, position = 0): DecodedRecord[] {
+  const header = readBatchHeader(buffer, position);
+  const codec = header.attributes & BatchAttribute.CompressionMask;
+  if (codec !== 0) throw new RangeError(`batch at byte ${position} is compressed (codec ${codec}); only uncompressed batches are read`);
+  const reader = new Reader(buffer.subarray(position + BATCH_HEADER_BYTES, position + header.sizeInBytes));
+  const records: DecodedRecord[] = [];
+  for (let i = 0; i < header.recordCount; i++) {
+    const length = reader.varint();
+    const record = new Reader(reader.raw(length));
+    record.int8(); // attributes: unused in v2
+    const createTime = header.baseTimestamp + record.varlong();
+    // With LogAppendTime every record carries the broker's append time, kept in maxTimestamp.
+    const timestamp = (header.attributes & BatchAttribute.LogAppendTime) !== 0 ? header.maxTimestamp : createTime;
+    const offset = header.baseOffset + BigInt(record.varint());
+    const key = readNullableBytes(record);
+    const value = readNullableBytes(record);
+    const headers = Array.from({ length: record.varint() }, () => ({
+      key: readNullableBytes(record)?.toString('utf8') ?? '',
+      value: readNullableBytes(record),
+    }));
+    records.push({ offset, timestamp, key, value, headers });
+  }
+  return records;
 }
