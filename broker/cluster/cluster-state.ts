@@ -108,17 +108,17 @@ export interface ApplyOutcome {
   readonly changed: readonly PartitionRef[];
 }
 
+export interface SavedClusterState {
+  readonly brokers: readonly BrokerRecord[];
+  readonly partitions: readonly (PartitionRef & PartitionOwnership)[];
+}
+
 const IGNORED: ApplyOutcome = { applied: false, changed: [] };
 
 export class ClusterState {
   private readonly brokerByEpoch = new Map<number, BrokerRecord>();
   private readonly partitionByKey = new Map<string, PartitionOwnership>();
   private readonly refByKey = new Map<string, PartitionRef>();
-
-  /** True once any broker registered: from then on, object commits are checked against owners. */
-  get clusterMode(): boolean {
-    return this.brokerByEpoch.size > 0;
-  }
 
   broker(epoch: number): BrokerRecord | undefined {
     return this.brokerByEpoch.get(epoch);
@@ -157,12 +157,23 @@ export class ClusterState {
   }
 
   /**
-   * Whether an object commit by `epoch` for the partition takes effect at this position of the log.
-   * Before any broker registered (a single broker without a cluster) every commit counts.
+   * Whether a write to the partition's data (an object commit, a log-start change) by `epoch` takes
+   * effect at this position of the log: only its owner's. Partitions that were never assigned are
+   * not the cluster's concern (a lone broker without a controller writes them freely).
    */
   acceptsCommit(epoch: number | undefined, topic: string, partition: number): boolean {
-    if (!this.clusterMode) return true;
-    return epoch !== undefined && this.partition(topic, partition).owner === epoch;
+    const state = this.partitionByKey.get(partitionKey(topic, partition));
+    if (state === undefined) return true;
+    return epoch !== undefined && state.owner === epoch;
+  }
+
+  /** A topic was created or deleted: its partitions start over (a new topic is a new log). */
+  forgetTopic(topic: string): void {
+    for (const [key, ref] of this.refByKey) {
+      if (ref.topic !== topic) continue;
+      this.refByKey.delete(key);
+      this.partitionByKey.delete(key);
+    }
   }
 
   /**
@@ -180,6 +191,26 @@ export class ClusterState {
       if (state.replayFrom.some((e) => olderEpochs.has(e))) return false;
     }
     return true;
+  }
+
+  /** A JSON-serializable copy, for metadata checkpoints. */
+  save(): SavedClusterState {
+    return {
+      brokers: this.brokers(),
+      partitions: [...this.refByKey].map(([key, ref]) => ({ ...ref, ...this.partitionByKey.get(key)! })),
+    };
+  }
+
+  static load(saved: SavedClusterState): ClusterState {
+    const state = new ClusterState();
+    for (const broker of saved.brokers) state.brokerByEpoch.set(broker.epoch, broker);
+    for (const { topic, partition, owner, version, leaderEpoch, replayFrom, moveTo } of saved.partitions) {
+      const key = partitionKey(topic, partition);
+      state.refByKey.set(key, { topic, partition });
+      // JSON turns undefined into absent fields; restore them explicitly.
+      state.partitionByKey.set(key, { owner: owner ?? undefined, version, leaderEpoch, replayFrom, moveTo: moveTo ?? undefined });
+    }
+    return state;
   }
 
   /** Applies the entry at sequence `seq` (entries must come in log order). */
