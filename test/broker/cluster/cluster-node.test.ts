@@ -11,7 +11,7 @@ import { ClusterNode } from '../../../broker/cluster/cluster-node';
 import { clusterSection } from '../../../broker/cluster/cluster-section';
 import type { PartitionHost, WalSource } from '../../../broker/cluster/partition-host';
 import { type LeaseTiming, expiryWaitMs } from '../../../broker/cluster/timing';
-import { DATA_PATH_SECTIONS, MetadataLog, topicsSection } from '../../../broker/metadata';
+import { DATA_PATH_SECTIONS, MetadataLog } from '../../../broker/metadata';
 import { ErrorCode, KafkaError } from '../../../broker/protocol/error-codes';
 import { FileObjectStore } from '../../../broker/storage/object-stores';
 import type { TopicPartition } from '../../../broker/storage/storage';
@@ -109,7 +109,7 @@ class TestCluster {
 
   async createTopic(name: string, partitionCount: number): Promise<void> {
     const topicId = (++counter).toString(16).padStart(32, '0');
-    await this.members[0]!.log.append(() => ({ kind: 'topic-created', name, topicId, partitionCount, configs: {}, internal: false }));
+    await this.members[0].log.append(() => ({ kind: 'topic-created', name, topicId, partitionCount, configs: {}, internal: false }));
   }
 
   live(): Member[] {
@@ -119,7 +119,7 @@ class TestCluster {
   /** Which node serves each partition, from the point of view of each live node (they must agree). */
   owners(topic: string, count: number): (number | undefined)[] {
     const views = this.live().map((m) => Array.from({ length: count }, (_, p) => m.node.view.ownerOfPartition(topic, p)));
-    return views[0]!;
+    return views[0];
   }
 }
 
@@ -141,7 +141,7 @@ describe('ClusterNode', () => {
       expect(m.host.served).toHaveLength(2);
       expect(m.host.recovered).toHaveLength(0);
     }
-    expect(cluster.members[0]!.node.view.brokers()).toEqual([
+    expect(cluster.members[0].node.view.brokers()).toEqual([
       { nodeId: 1, host: '127.0.0.1', port: 9001, rack: 'zone-1' },
       { nodeId: 2, host: '127.0.0.1', port: 9002, rack: 'zone-2' },
       { nodeId: 3, host: '127.0.0.1', port: 9003, rack: 'zone-3' },
@@ -155,7 +155,7 @@ describe('ClusterNode', () => {
     const [one] = [await cluster.start(1)];
     await cluster.createTopic('t', 2);
     await cluster.rounds(2);
-    const node = one!.node;
+    const node = one.node;
     expect(() => node.checkWritable({ topic: 't', partition: 0 })).not.toThrow();
     expect(node.mayAcknowledge({ topic: 't', partition: 0 })).toBe(true);
     expect(() => node.checkWritable({ topic: 'other', partition: 0 })).toThrow(KafkaError);
@@ -188,9 +188,9 @@ describe('ClusterNode', () => {
 
     // Not before the expiry wait.
     await cluster.rounds(Math.floor(timing.leaseMs / timing.renewIntervalMs) - 1);
-    expect(cluster.live()[0]!.log.state.get(clusterSection).broker(victimEpoch)?.status).toBe('active');
+    expect(cluster.live()[0].log.state.get(clusterSection).broker(victimEpoch)?.status).toBe('active');
     await cluster.rounds(roundsToExpire);
-    const state = cluster.live()[0]!.log.state.get(clusterSection);
+    const state = cluster.live()[0].log.state.get(clusterSection);
     expect(state.broker(victimEpoch)?.status).toBe('fenced');
     const owners = cluster.owners('orders', 6);
     expect(owners.every((o) => o !== undefined && o !== victim.nodeId)).toBe(true);
@@ -232,7 +232,7 @@ describe('ClusterNode', () => {
     await cluster.rounds(roundsToExpire + 2);
     const successors = cluster.live().filter((m) => m.node.isController());
     expect(successors).toHaveLength(1);
-    expect(cluster.live()[0]!.log.state.get(clusterSection).broker(controller.node.epoch!)?.status).toBe('fenced');
+    expect(cluster.live()[0].log.state.get(clusterSection).broker(controller.node.epoch!)?.status).toBe('fenced');
     expect(cluster.owners('t', 3).every((o) => o !== undefined && o !== controller.nodeId)).toBe(true);
   });
 
@@ -253,7 +253,7 @@ describe('ClusterNode', () => {
     expect(cluster.live().filter((m) => m.node.isController())).toHaveLength(1);
     expect(cluster.owners('t', 6).every((o) => o !== undefined && o !== leaving.nodeId)).toBe(true);
     expect(cluster.live().flatMap((m) => m.host.recovered)).toEqual([]);
-    expect(cluster.live()[0]!.log.state.get(clusterSection).broker(leaving.node.epoch!)?.status).toBe('left');
+    expect(cluster.live()[0].log.state.get(clusterSection).broker(leaving.node.epoch!)?.status).toBe('left');
   });
 
   test('a restarted node serves nothing until its old incarnation is fenced and replayed, then gets its share back', async () => {
