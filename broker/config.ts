@@ -1,0 +1,346 @@
+/**
+ * The broker's configuration: command-line flags, each with an environment variable named DK_ +
+ * the flag in upper snake case (--wal-dir <-> DK_WAL_DIR), for containers. A flag wins over its
+ * variable, which wins over the default.
+ *
+ * Every option is one entry of OPTIONS (name, value name, description, default, parser), from
+ * which parsing, the environment variable names and --help are derived. A bad value is a
+ * ConfigError naming the flag or variable, the value given and what is allowed; the entry point
+ * prints it and exits with code 2.
+ */
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { LOG_LEVELS, type LogLevel } from './log';
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface BrokerConfig {
+  readonly host: string;
+  readonly port: number;
+  /** The host clients are told to connect to (Metadata). */
+  readonly advertisedHost: string;
+  readonly dataDir: string;
+  /** The shared file system mount; this broker's WAL is <walDir>/<nodeId>/. */
+  readonly walDir: string;
+  /** file:///abs/path or s3://bucket/prefix. */
+  readonly objectStore: string;
+  readonly s3Endpoint: string | undefined;
+  readonly nodeId: number;
+  /** The availability zone, reported to clients as the rack. */
+  readonly zone: string | undefined;
+  readonly clusterId: string;
+  readonly defaultPartitions: number;
+  readonly autoCreateTopics: boolean;
+  readonly walCapacityMiB: number;
+  readonly uploadSizeMiB: number;
+  readonly uploadAgeMs: number;
+  readonly readCacheMiB: number;
+  readonly maxRequestBytes: number;
+  readonly messageMaxBytes: number;
+  readonly logLevel: LogLevel;
+}
+
+type Raw = Readonly<Record<string, string | undefined>>;
+
+interface OptionSpec<K extends keyof BrokerConfig> {
+  readonly key: K;
+  readonly valueName: string;
+  readonly description: string;
+  /** Shown in --help. */
+  readonly defaultText: string;
+  /** `value` is undefined when neither the flag nor its variable is set. */
+  parse(value: string | undefined, given: Raw): BrokerConfig[K];
+}
+
+// --- value parsers: each returns the value or throws a bare "what is allowed" message ---------
+
+function integer(min: number, max: number = Number.MAX_SAFE_INTEGER) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new Error(max === Number.MAX_SAFE_INTEGER ? `an integer of at least ${min}` : `an integer from ${min} to ${max}`);
+    }
+    return n;
+  };
+}
+
+function boolean(value: string): boolean {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw new Error('true or false');
+}
+
+function nonEmpty(value: string): string {
+  if (value.trim() === '') throw new Error('a non-empty string');
+  return value;
+}
+
+function httpUrl(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.protocol === 'http:' || url.protocol === 'https:') return value;
+  } catch {
+    // reported below
+  }
+  throw new Error('an http:// or https:// URL');
+}
+
+function objectStoreUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new Error('file:///absolute/path or s3://bucket/prefix');
+  }
+  if (url.protocol === 'file:' && url.host === '' && url.pathname.length > 1) return value;
+  if (url.protocol === 's3:' && url.hostname.length >= 3) return value;
+  throw new Error('file:///absolute/path or s3://bucket/prefix (bucket names have at least 3 characters)');
+}
+
+function logLevel(value: string): LogLevel {
+  if ((LOG_LEVELS as readonly string[]).includes(value)) return value as LogLevel;
+  throw new Error(LOG_LEVELS.join(', '));
+}
+
+const MiB = 1024 * 1024;
+
+/** A parser for an option with a fixed default. */
+function withDefault<T>(fallback: T, parse: (value: string) => T) {
+  return (value: string | undefined): T => (value === undefined ? fallback : parse(value));
+}
+
+function dataDirOf(given: Raw): string {
+  return path.resolve(given['data-dir'] ?? 'data');
+}
+
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '']);
+
+const OPTIONS: { [K in keyof BrokerConfig]: OptionSpec<K> } = {
+  host: {
+    key: 'host',
+    valueName: 'HOST',
+    description: 'address to listen on',
+    defaultText: '127.0.0.1',
+    parse: withDefault('127.0.0.1', nonEmpty),
+  },
+  port: {
+    key: 'port',
+    valueName: 'PORT',
+    description: 'port to listen on (0 picks a free port)',
+    defaultText: '9092',
+    parse: withDefault(9092, integer(0, 65535)),
+  },
+  advertisedHost: {
+    key: 'advertisedHost',
+    valueName: 'HOST',
+    description: 'host name given to clients in metadata',
+    defaultText: 'the --host, or the machine name when listening on all addresses',
+    parse: (value, given) => {
+      if (value !== undefined) return nonEmpty(value);
+      const host = given.host ?? '127.0.0.1';
+      return WILDCARD_HOSTS.has(host) ? os.hostname() : host;
+    },
+  },
+  dataDir: {
+    key: 'dataDir',
+    valueName: 'DIR',
+    description: 'local directory; the WAL and objects go under it unless given',
+    defaultText: './data',
+    parse: (value, given) => (value === undefined ? dataDirOf(given) : path.resolve(nonEmpty(value))),
+  },
+  walDir: {
+    key: 'walDir',
+    valueName: 'DIR',
+    description: 'WAL directory (the shared file system); this broker uses DIR/<node-id>/',
+    defaultText: 'DATA_DIR/wal',
+    parse: (value, given) => (value === undefined ? path.join(dataDirOf(given), 'wal') : path.resolve(nonEmpty(value))),
+  },
+  objectStore: {
+    key: 'objectStore',
+    valueName: 'URL',
+    description: 'object store: file:///absolute/path or s3://bucket/prefix',
+    defaultText: 'file://DATA_DIR/objects',
+    parse: (value, given) =>
+      value === undefined ? pathToFileURL(path.join(dataDirOf(given), 'objects')).href : objectStoreUrl(value),
+  },
+  s3Endpoint: {
+    key: 's3Endpoint',
+    valueName: 'URL',
+    description: 'endpoint of an S3-compatible server for s3:// object stores',
+    defaultText: 'AWS S3',
+    parse: (value) => (value === undefined ? undefined : httpUrl(value)),
+  },
+  nodeId: {
+    key: 'nodeId',
+    valueName: 'N',
+    description: 'this broker\'s node id',
+    defaultText: '0',
+    parse: withDefault(0, integer(0, 2147483647)),
+  },
+  zone: {
+    key: 'zone',
+    valueName: 'ZONE',
+    description: 'availability zone, reported to clients as the rack',
+    defaultText: 'none',
+    parse: (value) => (value === undefined ? undefined : nonEmpty(value)),
+  },
+  clusterId: {
+    key: 'clusterId',
+    valueName: 'ID',
+    description: 'cluster id reported to clients',
+    defaultText: 'diskless-kafka',
+    parse: withDefault('diskless-kafka', nonEmpty),
+  },
+  defaultPartitions: {
+    key: 'defaultPartitions',
+    valueName: 'N',
+    description: 'partitions of auto-created topics and of CreateTopics with -1',
+    defaultText: '1',
+    parse: withDefault(1, integer(1, 100000)),
+  },
+  autoCreateTopics: {
+    key: 'autoCreateTopics',
+    valueName: 'true|false',
+    description: 'create unknown topics asked for in metadata requests',
+    defaultText: 'true',
+    parse: withDefault(true, boolean),
+  },
+  walCapacityMiB: {
+    key: 'walCapacityMiB',
+    valueName: 'MIB',
+    description: 'WAL capacity; produces wait (then fail, retriably) when it is full',
+    defaultText: '2048',
+    parse: withDefault(2048, integer(1, 1024 * 1024)),
+  },
+  uploadSizeMiB: {
+    key: 'uploadSizeMiB',
+    valueName: 'MIB',
+    description: 'upload an object once this much data is waiting',
+    defaultText: '8',
+    parse: withDefault(8, integer(1, 5 * 1024)),
+  },
+  uploadAgeMs: {
+    key: 'uploadAgeMs',
+    valueName: 'MS',
+    description: 'upload an object once its oldest data is this old',
+    defaultText: '250',
+    parse: withDefault(250, integer(1, 3600_000)),
+  },
+  readCacheMiB: {
+    key: 'readCacheMiB',
+    valueName: 'MIB',
+    description: 'cache of object-store reads',
+    defaultText: '256',
+    parse: withDefault(256, integer(0, 1024 * 1024)),
+  },
+  maxRequestBytes: {
+    key: 'maxRequestBytes',
+    valueName: 'BYTES',
+    description: 'largest request accepted; larger frames close the connection',
+    defaultText: '104857600',
+    parse: withDefault(100 * MiB, integer(1024, 2147483647)),
+  },
+  messageMaxBytes: {
+    key: 'messageMaxBytes',
+    valueName: 'BYTES',
+    description: 'largest record batch (topics may set max.message.bytes)',
+    defaultText: '1048588',
+    parse: withDefault(1048588, integer(1, 2147483647)),
+  },
+  logLevel: {
+    key: 'logLevel',
+    valueName: 'LEVEL',
+    description: LOG_LEVELS.join(', '),
+    defaultText: 'info',
+    parse: withDefault<LogLevel>('info', logLevel),
+  },
+};
+
+/** --wal-dir for walDir, walCapacityMiB -> --wal-capacity-mib. */
+export function flagOf(key: string): string {
+  return key
+    .replace(/MiB$/, 'Mib')
+    .replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** DK_WAL_DIR for walDir. */
+export function envOf(key: string): string {
+  return `DK_${flagOf(key).replace(/-/g, '_').toUpperCase()}`;
+}
+
+const KEYS = Object.keys(OPTIONS) as (keyof BrokerConfig)[];
+
+export function helpText(program = 'npm run broker --'): string {
+  const lines = KEYS.map((key) => {
+    const { valueName, description, defaultText } = OPTIONS[key];
+    const flag = `--${flagOf(key)} ${valueName}`;
+    return `  ${flag.padEnd(34)} ${description}\n  ${''.padEnd(34)} env ${envOf(key)}, default ${defaultText}`;
+  });
+  return [
+    `Usage: ${program} [flags]`,
+    '',
+    'Runs one diskless-kafka broker. Every flag can also be set with its environment variable.',
+    '',
+    ...lines,
+    `  ${'--help'.padEnd(34)} print this help`,
+    '',
+  ].join('\n');
+}
+
+/** Reads flags (`--name value` or `--name=value`) into a map by flag name; rejects unknown ones. */
+function readFlags(argv: readonly string[]): Map<string, string> {
+  const known = new Set(KEYS.map(flagOf));
+  const flags = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const match = /^--([a-z0-9-]+)(?:=(.*))?$/s.exec(arg);
+    if (!match) throw new ConfigError(`unexpected argument ${JSON.stringify(arg)}: flags look like --name value (see --help)`);
+    const [, name, inline] = match;
+    if (!known.has(name)) throw new ConfigError(`unknown flag --${name} (see --help)`);
+    let value = inline;
+    if (value === undefined) {
+      if (i + 1 >= argv.length || argv[i + 1].startsWith('--')) throw new ConfigError(`flag --${name} needs a value`);
+      value = argv[++i];
+    }
+    if (flags.has(name)) throw new ConfigError(`flag --${name} is given twice`);
+    flags.set(name, value);
+  }
+  return flags;
+}
+
+/**
+ * The configuration from command-line arguments (without node and the script) and the
+ * environment, or 'help' when --help is asked for. Throws ConfigError.
+ */
+export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): BrokerConfig | 'help' {
+  if (argv.includes('--help') || argv.includes('-h')) return 'help';
+  const flags = readFlags(argv);
+  // Raw values by flag name, flag first, then environment variable.
+  const given: Record<string, string | undefined> = {};
+  const sourceOf: Record<string, string> = {};
+  for (const key of KEYS) {
+    const flag = flagOf(key);
+    const fromFlag = flags.get(flag);
+    const fromEnv = env[envOf(key)];
+    given[flag] = fromFlag ?? fromEnv;
+    sourceOf[flag] = fromFlag !== undefined ? `--${flag}` : `${envOf(key)} (environment)`;
+  }
+  const config: Record<string, unknown> = {};
+  for (const key of KEYS) {
+    const flag = flagOf(key);
+    const value = given[flag];
+    try {
+      config[key] = OPTIONS[key].parse(value, given);
+    } catch (error) {
+      const allowed = error instanceof Error ? error.message : String(error);
+      throw new ConfigError(`invalid ${sourceOf[flag]}: ${JSON.stringify(value)}; expected ${allowed}`);
+    }
+  }
+  return config as unknown as BrokerConfig;
+}
