@@ -165,7 +165,16 @@ export class Writer {
     }
   }
 
-  /** Makes room for `size` bytes in the scratch buffer and returns where to write them. */
+  /** Writes `size` bytes with `write`, into the scratch buffer (replaced first when full). */
+  private put(size: number, write: (buffer: Buffer, at: number) => void): void {
+    const at = this.reserve(size);
+    write(this.scratch, at);
+  }
+
+  /**
+   * Makes room for `size` bytes in the scratch buffer and returns where they go. It may replace
+   * the scratch buffer: read `this.scratch` only after calling it (put() does).
+   */
   private reserve(size: number): number {
     if (this.position + size > this.scratch.length) {
       this.flushScratch();
@@ -180,37 +189,37 @@ export class Writer {
   }
 
   int8(value: number): this {
-    this.scratch.writeInt8(value, this.reserve(1));
+    this.put(1, (buffer, at) => buffer.writeInt8(value, at));
     return this;
   }
 
   int16(value: number): this {
-    this.scratch.writeInt16BE(value, this.reserve(2));
+    this.put(2, (buffer, at) => buffer.writeInt16BE(value, at));
     return this;
   }
 
   uint16(value: number): this {
-    this.scratch.writeUInt16BE(value, this.reserve(2));
+    this.put(2, (buffer, at) => buffer.writeUInt16BE(value, at));
     return this;
   }
 
   int32(value: number): this {
-    this.scratch.writeInt32BE(value, this.reserve(4));
+    this.put(4, (buffer, at) => buffer.writeInt32BE(value, at));
     return this;
   }
 
   uint32(value: number): this {
-    this.scratch.writeUInt32BE(value, this.reserve(4));
+    this.put(4, (buffer, at) => buffer.writeUInt32BE(value, at));
     return this;
   }
 
   int64(value: bigint): this {
-    this.scratch.writeBigInt64BE(value, this.reserve(8));
+    this.put(8, (buffer, at) => buffer.writeBigInt64BE(value, at));
     return this;
   }
 
   float64(value: number): this {
-    this.scratch.writeDoubleBE(value, this.reserve(8));
+    this.put(8, (buffer, at) => buffer.writeDoubleBE(value, at));
     return this;
   }
 
@@ -224,10 +233,10 @@ export class Writer {
     }
     let rest = value;
     while (rest >= 0x80) {
-      this.scratch.writeUInt8((rest % 0x80) | 0x80, this.reserve(1));
+      this.put(1, (buffer, at) => buffer.writeUInt8((rest % 0x80) | 0x80, at));
       rest = Math.floor(rest / 0x80);
     }
-    this.scratch.writeUInt8(rest, this.reserve(1));
+    this.put(1, (buffer, at) => buffer.writeUInt8(rest, at));
     return this;
   }
 
@@ -242,10 +251,10 @@ export class Writer {
     let rest = (value << 1n) ^ (value >> 63n);
     rest = BigInt.asUintN(64, rest);
     while (rest >= 0x80n) {
-      this.scratch.writeUInt8(Number(rest & 0x7fn) | 0x80, this.reserve(1));
+      this.put(1, (buffer, at) => buffer.writeUInt8(Number(rest & 0x7fn) | 0x80, at));
       rest >>= 7n;
     }
-    this.scratch.writeUInt8(Number(rest), this.reserve(1));
+    this.put(1, (buffer, at) => buffer.writeUInt8(Number(rest), at));
     return this;
   }
 
@@ -261,14 +270,14 @@ export class Writer {
       this.chunks.push(bytes);
       this.total += bytes.length;
     } else {
-      bytes.copy(this.scratch, this.reserve(bytes.length));
+      this.put(bytes.length, (buffer, at) => bytes.copy(buffer, at));
     }
     return this;
   }
 
   utf8(value: string): this {
     const size = Buffer.byteLength(value, 'utf8');
-    this.scratch.write(value, this.reserve(size), size, 'utf8');
+    this.put(size, (buffer, at) => buffer.write(value, at, size, 'utf8'));
     return this;
   }
 }

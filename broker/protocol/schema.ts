@@ -165,10 +165,15 @@ export const types = {
   records: { ...bytesType, name: 'records' } as WireType<Buffer>,
 } as const;
 
-export function arrayOf<T, I>(item: WireType<T, I>): WireType<T[], I[]> {
+export interface ArrayType<T, I> extends WireType<T[], I[]> {
+  readonly item: WireType<T, I>;
+}
+
+export function arrayOf<T, I>(item: WireType<T, I>): ArrayType<T, I> {
   const itemContext = (context: CodecContext): CodecContext => ({ ...context, nullable: false });
   return {
     name: `[]${item.name}`,
+    item,
     zero: () => [],
     read(reader, context) {
       const length = readLength(reader, context, 'int32', `array of ${item.name}`);
