@@ -1,0 +1,929 @@
+/**
+ * The classic group coordinator: membership, rebalances and committed offsets for the groups whose
+ * __consumer_offsets partition this broker owns.
+ *
+ * It follows Kafka's GroupCoordinator (3.x) step by step, error codes included:
+ *
+ *   Empty --join--> PreparingRebalance --all joined / timeout--> CompletingRebalance
+ *     --leader's SyncGroup stored--> Stable --join / leave / expiry--> PreparingRebalance ...
+ *   any --delete / expiry of all offsets / partition moved away--> Dead
+ *
+ * Timers (all from the injected Scheduler): the initial rebalance delay of an Empty group, the
+ * rebalance timeout of the join phase, each member's session timeout (reset by heartbeats), the
+ * join timeout of new members, the forgetting of ids handed out with MEMBER_ID_REQUIRED, the
+ * pending-sync timeout (members that never send SyncGroup), and the periodic offset expiry.
+ *
+ * Durability: a group generation (at SyncGroup, or when the group becomes Empty) and every
+ * committed offset are records appended to the group's __consumer_offsets partition through the
+ * GroupLog; commits are acknowledged only after the append is durable. When this broker becomes
+ * the owner of a partition, its groups are rebuilt by replaying the partition; when it stops
+ * being the owner, the groups are dropped and their clients told NOT_COORDINATOR.
+ *
+ * Deliberate differences from Kafka: group.instance.id (static membership) is recorded and shown,
+ * but members are treated as dynamic ones; a held JoinGroup or SyncGroup that would be left
+ * unanswered by Kafka (superseded by a newer one from the same member, or its member removed) is
+ * answered with an error, so that a connection never waits for a response that cannot come.
+ */
+import { randomUUID } from 'node:crypto';
+import pino, { type Logger } from 'pino';
+import { ErrorCode, KafkaError } from '../protocol/error-codes';
+import type { TopicPartition } from '../storage/storage';
+import type { CoordinatorConfig } from './config';
+import { Group, GroupState } from './group';
+import type { GroupLog, GroupLogRecord, StoredGroup } from './group-log';
+import { Member } from './member';
+import {
+  NO_LEADER_EPOCH,
+  NO_OFFSET,
+  UNKNOWN_MEMBER_ID,
+  type DeletedGroup,
+  type DescribedGroup,
+  type FetchedOffset,
+  type HeartbeatInput,
+  type JoinGroupInput,
+  type JoinGroupResult,
+  type LeaveGroupResult,
+  type LeavingMember,
+  type ListGroupsResult,
+  type OffsetCommitInput,
+  type OffsetFetchResult,
+  type PartitionResult,
+  type SyncGroupInput,
+  type SyncGroupResult,
+} from './operations';
+import { offsetsPartitionFor } from './offsets-topic';
+import { loadGroups } from './group-loader';
+import type { CancelTimer, Scheduler } from './scheduler';
+
+export interface GroupCoordinatorOptions {
+  readonly config: CoordinatorConfig;
+  /** The partition count of __consumer_offsets as it exists (see ensureOffsetsTopic). */
+  readonly partitionCount: number;
+  readonly log: GroupLog;
+  readonly scheduler: Scheduler;
+  /** Is this broker the owner of that __consumer_offsets partition right now? */
+  readonly ownsPartition: (partition: number) => boolean;
+  readonly logger?: Logger;
+}
+
+type PartitionLoad = { readonly state: 'loading'; readonly done: Promise<void> } | { readonly state: 'loaded' };
+
+/** Group ids must be non-empty, except for the APIs Kafka keeps open to the empty id. */
+type GroupIdRule = 'non-empty' | 'any';
+
+function joinError(memberId: string, errorCode: ErrorCode): JoinGroupResult {
+  return { errorCode, generationId: -1, protocolType: null, protocolName: null, leaderId: '', memberId, members: [] };
+}
+
+function syncError(errorCode: ErrorCode): SyncGroupResult {
+  return { errorCode, protocolType: null, protocolName: null, assignment: Buffer.alloc(0) };
+}
+
+/** What a failed append means to a client (Kafka's GroupMetadataManager mapping). */
+function appendErrorCode(error: unknown): ErrorCode {
+  if (!(error instanceof KafkaError)) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+  switch (error.code) {
+    case ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
+    case ErrorCode.NOT_ENOUGH_REPLICAS:
+    case ErrorCode.REQUEST_TIMED_OUT:
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    case ErrorCode.NOT_LEADER_OR_FOLLOWER:
+    case ErrorCode.KAFKA_STORAGE_ERROR:
+      return ErrorCode.NOT_COORDINATOR;
+    case ErrorCode.MESSAGE_TOO_LARGE:
+    case ErrorCode.RECORD_LIST_TOO_LARGE:
+    case ErrorCode.INVALID_FETCH_SIZE:
+      return ErrorCode.INVALID_COMMIT_OFFSET_SIZE;
+    default:
+      return error.code;
+  }
+}
+
+/** The group's generation as its metadata record stores it. */
+export function storedGroupOf(group: Group, assignments: ReadonlyMap<string, Buffer>): StoredGroup {
+  const protocolName = group.protocolName ?? null;
+  return {
+    protocolType: group.protocolType ?? '',
+    generationId: group.generationId,
+    protocolName,
+    leaderId: group.leaderId ?? null,
+    stateTimestampMs: group.stateTimestampMs,
+    members: [...group.members.values()].map((member) => ({
+      memberId: member.memberId,
+      groupInstanceId: member.groupInstanceId,
+      clientId: member.clientId,
+      clientHost: member.clientHost,
+      rebalanceTimeoutMs: member.rebalanceTimeoutMs,
+      sessionTimeoutMs: member.sessionTimeoutMs,
+      subscription: member.metadataFor(protocolName ?? ''),
+      assignment: assignments.get(member.memberId) ?? Buffer.alloc(0),
+    })),
+  };
+}
+
+export class GroupCoordinator {
+  private readonly config: CoordinatorConfig;
+  private readonly log: GroupLog;
+  private readonly scheduler: Scheduler;
+  private readonly logger: Logger;
+  private readonly groups = new Map<string, Group>();
+  private readonly partitions = new Map<number, PartitionLoad>();
+  private active = false;
+  private retentionTimer: CancelTimer | undefined;
+
+  constructor(private readonly options: GroupCoordinatorOptions) {
+    this.config = options.config;
+    this.log = options.log;
+    this.scheduler = options.scheduler;
+    this.logger = options.logger ?? pino({ level: 'silent' });
+  }
+
+  partitionFor(groupId: string): number {
+    return offsetsPartitionFor(groupId, this.options.partitionCount);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Lifecycle and ownership
+
+  /** Loads every partition this broker owns, then serves; expiry of old offsets starts. */
+  async start(): Promise<void> {
+    this.active = true;
+    const owned = [...Array(this.options.partitionCount).keys()].filter((partition) => this.options.ownsPartition(partition));
+    await Promise.all(owned.map((partition) => this.loadPartition(partition)));
+    this.scheduleRetentionCheck();
+  }
+
+  /** Stops serving: held joins and syncs are answered NOT_COORDINATOR, timers are cancelled. */
+  close(): void {
+    this.active = false;
+    this.retentionTimer?.();
+    this.retentionTimer = undefined;
+    for (const partition of [...this.partitions.keys()]) this.unloadPartition(partition);
+  }
+
+  /**
+   * Rebuilds the groups of a partition this broker now owns by replaying it. Requests for its
+   * groups get COORDINATOR_LOAD_IN_PROGRESS meanwhile. Resolves once they are served here.
+   */
+  loadPartition(partition: number): Promise<void> {
+    const current = this.partitions.get(partition);
+    if (current?.state === 'loaded') return Promise.resolve();
+    if (current?.state === 'loading') return current.done;
+    const loading: { state: 'loading'; done: Promise<void> } = { state: 'loading', done: Promise.resolve() };
+    this.partitions.set(partition, loading);
+    loading.done = this.replayPartition(partition, loading);
+    return loading.done;
+  }
+
+  private async replayPartition(partition: number, loading: PartitionLoad): Promise<void> {
+    try {
+      const loaded = await loadGroups(this.log, partition, {
+        partitionOf: (groupId) => this.partitionFor(groupId),
+        nowMs: this.scheduler.nowMs(),
+        logger: this.logger,
+      });
+      // The partition may have moved away (or the coordinator closed) while it was replayed.
+      if (this.partitions.get(partition) !== loading || !this.active || !this.options.ownsPartition(partition)) {
+        if (this.partitions.get(partition) === loading) this.partitions.delete(partition);
+        return;
+      }
+      for (const group of loaded) {
+        this.groups.set(group.groupId, group);
+        for (const member of group.members.values()) this.scheduleSessionExpiry(group, member);
+      }
+      this.partitions.set(partition, { state: 'loaded' });
+      this.logger.info({ partition, groups: loaded.length }, 'loaded group partition');
+    } catch (error) {
+      if (this.partitions.get(partition) === loading) this.partitions.delete(partition);
+      this.logger.error({ err: error, partition }, 'could not load group partition; the next request retries');
+      throw error;
+    }
+  }
+
+  /** Drops the groups of a partition this broker no longer owns. */
+  unloadPartition(partition: number): void {
+    this.partitions.delete(partition);
+    for (const group of [...this.groups.values()]) {
+      if (group.partition === partition) this.dropGroup(group, ErrorCode.NOT_COORDINATOR);
+    }
+  }
+
+  /** Marks a group Dead, answers what it holds with `errorCode`, and forgets it. */
+  private dropGroup(group: Group, errorCode: ErrorCode): void {
+    group.transitionTo(GroupState.Dead, this.scheduler.nowMs());
+    group.joinTimer?.cancel();
+    group.joinTimer = undefined;
+    this.cancelSyncTimer(group);
+    for (const memberId of [...group.pendingMembers.keys()]) group.forgetPendingMember(memberId);
+    for (const member of group.members.values()) {
+      member.cancelExpiry();
+      member.answerJoin(joinError(member.memberId, errorCode));
+      member.answerSync(syncError(errorCode));
+    }
+    if (this.groups.get(group.groupId) === group) this.groups.delete(group.groupId);
+  }
+
+  /**
+   * Kafka's validateGroupStatus: is the id valid, is the coordinator running, does this broker
+   * own the group's partition, and is the partition loaded? A partition owned but not loaded
+   * starts loading (the cluster may hand partitions over without telling the coordinator first).
+   */
+  private groupStatus(groupId: string, rule: GroupIdRule): ErrorCode {
+    if (rule === 'non-empty' && groupId === '') return ErrorCode.INVALID_GROUP_ID;
+    if (!this.active) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    const partition = this.partitionFor(groupId);
+    if (!this.options.ownsPartition(partition)) {
+      if (this.partitions.has(partition)) this.unloadPartition(partition);
+      return ErrorCode.NOT_COORDINATOR;
+    }
+    const load = this.partitions.get(partition);
+    if (load?.state === 'loaded') return ErrorCode.NONE;
+    if (!load) this.loadPartition(partition).catch(() => undefined); // logged in replayPartition
+    return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
+  }
+
+  private createGroup(groupId: string): Group {
+    const group = new Group(groupId, this.partitionFor(groupId), this.scheduler.nowMs());
+    this.groups.set(groupId, group);
+    return group;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // JoinGroup
+
+  joinGroup(input: JoinGroupInput): Promise<JoinGroupResult> {
+    const status = this.groupStatus(input.groupId, 'non-empty');
+    if (status !== ErrorCode.NONE) return Promise.resolve(joinError(input.memberId, status));
+    if (input.sessionTimeoutMs < this.config.minSessionTimeoutMs || input.sessionTimeoutMs > this.config.maxSessionTimeoutMs) {
+      return Promise.resolve(joinError(input.memberId, ErrorCode.INVALID_SESSION_TIMEOUT));
+    }
+    const isUnknownMember = input.memberId === UNKNOWN_MEMBER_ID;
+    let group = this.groups.get(input.groupId);
+    if (!group) {
+      // Only a member without an id may create a group; a known id means the group was lost.
+      if (!isUnknownMember) return Promise.resolve(joinError(input.memberId, ErrorCode.UNKNOWN_MEMBER_ID));
+      group = this.createGroup(input.groupId);
+    }
+    const joined = group;
+    return new Promise((answer) => {
+      if (isUnknownMember) this.joinUnknownMember(joined, input, answer);
+      else this.joinKnownMember(joined, input, answer);
+      if (joined.is(GroupState.PreparingRebalance)) this.tryCompleteJoin(joined);
+    });
+  }
+
+  private joinUnknownMember(group: Group, input: JoinGroupInput, answer: (result: JoinGroupResult) => void): void {
+    if (group.is(GroupState.Dead)) return answer(joinError(UNKNOWN_MEMBER_ID, ErrorCode.COORDINATOR_NOT_AVAILABLE));
+    if (!group.supportsProtocols(input.protocolType, input.protocols.map((protocol) => protocol.name))) {
+      return answer(joinError(UNKNOWN_MEMBER_ID, ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
+    }
+    const memberId = `${input.groupInstanceId ?? input.clientId}-${randomUUID()}`;
+    if (input.requireKnownMemberId) {
+      // The member must come back with this id; forget it if it does not within its session.
+      group.pendingMembers.set(
+        memberId,
+        this.scheduler.schedule(input.sessionTimeoutMs, () => this.expirePendingMember(group, memberId)),
+      );
+      return answer(joinError(memberId, ErrorCode.MEMBER_ID_REQUIRED));
+    }
+    this.addMemberAndRebalance(group, input, memberId, answer);
+  }
+
+  private joinKnownMember(group: Group, input: JoinGroupInput, answer: (result: JoinGroupResult) => void): void {
+    const { memberId } = input;
+    if (group.is(GroupState.Dead)) return answer(joinError(memberId, ErrorCode.COORDINATOR_NOT_AVAILABLE));
+    if (!group.supportsProtocols(input.protocolType, input.protocols.map((protocol) => protocol.name))) {
+      return answer(joinError(memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
+    }
+    if (group.pendingMembers.has(memberId)) return this.addMemberAndRebalance(group, input, memberId, answer);
+    if (!group.has(memberId)) return answer(joinError(memberId, ErrorCode.UNKNOWN_MEMBER_ID));
+    const member = group.get(memberId);
+    switch (group.state) {
+      case GroupState.PreparingRebalance:
+        return this.updateMemberAndRebalance(group, member, input, answer);
+      case GroupState.CompletingRebalance:
+        // Same metadata: the member probably missed the join response; give it again.
+        if (member.matches(input.protocols)) return answer(this.joinResult(group, member));
+        return this.updateMemberAndRebalance(group, member, input, answer);
+      case GroupState.Stable:
+        // The leader rejoins to trigger a rebalance (e.g. its topics' partitions changed).
+        if (group.isLeader(memberId) || !member.matches(input.protocols)) {
+          return this.updateMemberAndRebalance(group, member, input, answer);
+        }
+        return answer(this.joinResult(group, member));
+      case GroupState.Empty:
+      case GroupState.Dead:
+        return answer(joinError(memberId, ErrorCode.UNKNOWN_MEMBER_ID));
+    }
+  }
+
+  /** The current generation as one member sees it: only the leader gets the member list. */
+  private joinResult(group: Group, member: Member): JoinGroupResult {
+    return {
+      errorCode: ErrorCode.NONE,
+      generationId: group.generationId,
+      protocolType: group.protocolType ?? null,
+      protocolName: group.protocolName ?? null,
+      leaderId: group.leaderId ?? '',
+      memberId: member.memberId,
+      members: group.isLeader(member.memberId) ? group.joinedMembers() : [],
+    };
+  }
+
+  private addMemberAndRebalance(
+    group: Group,
+    input: JoinGroupInput,
+    memberId: string,
+    answer: (result: JoinGroupResult) => void,
+  ): void {
+    const member = new Member({ ...input, memberId });
+    member.isNew = true;
+    // A member joining during the first rebalance extends the initial delay.
+    if (group.is(GroupState.PreparingRebalance) && group.generationId === 0) group.newMemberAdded = true;
+    group.add(member);
+    member.awaitingJoin = answer;
+    // A new member cannot heartbeat; only this timeout removes it if it gave up on its join.
+    this.scheduleExpiry(group, member, this.config.newMemberJoinTimeoutMs);
+    this.maybePrepareRebalance(group, `member ${memberId} joined`);
+  }
+
+  private updateMemberAndRebalance(
+    group: Group,
+    member: Member,
+    input: JoinGroupInput,
+    answer: (result: JoinGroupResult) => void,
+  ): void {
+    member.protocols = input.protocols;
+    member.rebalanceTimeoutMs = input.rebalanceTimeoutMs;
+    member.sessionTimeoutMs = input.sessionTimeoutMs;
+    member.answerJoin(joinError(member.memberId, ErrorCode.REBALANCE_IN_PROGRESS)); // superseded join
+    member.awaitingJoin = answer;
+    this.maybePrepareRebalance(group, `member ${member.memberId} rejoined`);
+  }
+
+  private maybePrepareRebalance(group: Group, reason: string): void {
+    if (group.canRebalance()) this.prepareRebalance(group, reason);
+  }
+
+  private prepareRebalance(group: Group, reason: string): void {
+    // Members waiting for an assignment must rejoin instead.
+    if (group.is(GroupState.CompletingRebalance)) this.resetAndPropagateAssignmentError(group, ErrorCode.REBALANCE_IN_PROGRESS);
+    this.cancelSyncTimer(group);
+    const firstRebalance = group.is(GroupState.Empty);
+    group.transitionTo(GroupState.PreparingRebalance, this.scheduler.nowMs());
+    this.logger.info({ groupId: group.groupId, generation: group.generationId, reason }, 'preparing to rebalance');
+    if (firstRebalance) {
+      const delayMs = this.config.initialRebalanceDelayMs;
+      this.scheduleInitialDelay(group, delayMs, Math.max(group.rebalanceTimeoutMs() - delayMs, 0));
+    } else {
+      this.setJoinTimer(group, 'rebalance', group.rebalanceTimeoutMs(), () => this.completeJoin(group));
+      this.tryCompleteJoin(group);
+    }
+  }
+
+  /**
+   * An Empty group waits `delayMs` for more members before its first generation; every member
+   * that arrives meanwhile extends the wait, within the rebalance timeout (Kafka's
+   * InitialDelayedJoin). The wait never ends early, unlike a later rebalance.
+   */
+  private scheduleInitialDelay(group: Group, delayMs: number, remainingMs: number): void {
+    this.setJoinTimer(group, 'initial-delay', delayMs, () => {
+      if (group.newMemberAdded && remainingMs > 0) {
+        group.newMemberAdded = false;
+        const nextDelayMs = Math.min(this.config.initialRebalanceDelayMs, remainingMs);
+        this.scheduleInitialDelay(group, nextDelayMs, Math.max(remainingMs - delayMs, 0));
+      } else {
+        this.completeJoin(group);
+      }
+    });
+  }
+
+  private setJoinTimer(group: Group, phase: 'initial-delay' | 'rebalance', delayMs: number, task: () => void): void {
+    group.joinTimer?.cancel();
+    const cancel = this.scheduler.schedule(delayMs, () => {
+      group.joinTimer = undefined;
+      task();
+    });
+    group.joinTimer = { phase, cancel };
+  }
+
+  /** Ends a rebalance's join phase as soon as every member has rejoined. */
+  private tryCompleteJoin(group: Group): void {
+    if (group.joinTimer?.phase === 'rebalance' && group.hasAllMembersJoined()) {
+      group.joinTimer.cancel();
+      group.joinTimer = undefined;
+      this.completeJoin(group);
+    }
+  }
+
+  /** The join phase is over: drop who did not rejoin, start the next generation, answer the joins. */
+  private completeJoin(group: Group): void {
+    if (group.is(GroupState.Dead)) return;
+    for (const member of [...group.members.values()]) {
+      if (member.isAwaitingJoin) continue;
+      member.cancelExpiry();
+      member.answerSync(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
+      group.remove(member.memberId);
+    }
+    if (!group.electJoinedLeader() && group.members.size > 0) {
+      // Unreachable with dynamic members only (those who did not rejoin were just removed); kept
+      // as in Kafka so that the join phase waits rather than starting a leaderless generation.
+      this.setJoinTimer(group, 'rebalance', group.rebalanceTimeoutMs(), () => this.completeJoin(group));
+      return;
+    }
+    group.initNextGeneration(this.scheduler.nowMs());
+    if (group.is(GroupState.Empty)) {
+      this.logger.info({ groupId: group.groupId, generation: group.generationId }, 'group is empty');
+      // Kafka only warns when this fails: an empty generation has no member to mislead.
+      this.log.append(group.partition, [{ kind: 'group', groupId: group.groupId, value: storedGroupOf(group, new Map()) }]).catch(
+        (error: unknown) => this.logger.warn({ err: error, groupId: group.groupId }, 'could not store the empty group'),
+      );
+      return;
+    }
+    this.logger.info(
+      { groupId: group.groupId, generation: group.generationId, members: group.members.size, protocol: group.protocolName },
+      'group joined; waiting for the leader to assign',
+    );
+    for (const member of group.members.values()) {
+      member.answerJoin(this.joinResult(group, member));
+      this.scheduleSessionExpiry(group, member);
+      member.isNew = false;
+    }
+    const generationId = group.generationId;
+    group.syncTimer = this.scheduler.schedule(group.rebalanceTimeoutMs(), () => this.expirePendingSync(group, generationId));
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Expiry of members
+
+  private scheduleSessionExpiry(group: Group, member: Member): void {
+    this.scheduleExpiry(group, member, member.sessionTimeoutMs);
+  }
+
+  private scheduleExpiry(group: Group, member: Member, timeoutMs: number): void {
+    member.cancelExpiry();
+    member.expiry = this.scheduler.schedule(timeoutMs, () => {
+      member.expiry = undefined;
+      this.expireMember(group, member);
+    });
+  }
+
+  private expireMember(group: Group, member: Member): void {
+    if (group.members.get(member.memberId) !== member) return;
+    // A member whose JoinGroup or SyncGroup is held cannot heartbeat: the rebalance timers bound
+    // it instead, and its session restarts when the held request is answered.
+    if (!member.isNew && (member.isAwaitingJoin || member.isAwaitingSync)) return;
+    this.logger.info({ groupId: group.groupId, memberId: member.memberId }, 'member session expired');
+    this.removeMemberAndUpdateGroup(group, member, `member ${member.memberId} expired`);
+  }
+
+  private removeMemberAndUpdateGroup(group: Group, member: Member, reason: string): void {
+    member.cancelExpiry();
+    // A new member may expire with its JoinGroup still held: it must rejoin from scratch.
+    member.answerJoin(joinError(UNKNOWN_MEMBER_ID, ErrorCode.UNKNOWN_MEMBER_ID));
+    member.answerSync(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
+    group.remove(member.memberId);
+    switch (group.state) {
+      case GroupState.Stable:
+      case GroupState.CompletingRebalance:
+        return this.maybePrepareRebalance(group, reason);
+      case GroupState.PreparingRebalance:
+        return this.tryCompleteJoin(group);
+      case GroupState.Empty:
+      case GroupState.Dead:
+        return;
+    }
+  }
+
+  private expirePendingMember(group: Group, memberId: string): void {
+    group.pendingMembers.delete(memberId);
+    if (group.is(GroupState.PreparingRebalance)) this.tryCompleteJoin(group);
+  }
+
+  /** Members of the generation that never sent SyncGroup are removed and the group rebalances. */
+  private expirePendingSync(group: Group, generationId: number): void {
+    group.syncTimer = undefined;
+    if (generationId !== group.generationId) return;
+    if (!group.is(GroupState.CompletingRebalance) && !group.is(GroupState.Stable)) return;
+    if (group.pendingSyncMembers.size === 0) return;
+    const missing = [...group.pendingSyncMembers];
+    for (const memberId of missing) {
+      group.members.get(memberId)?.cancelExpiry();
+      group.remove(memberId);
+    }
+    this.prepareRebalance(group, `members ${missing.join(', ')} never sent SyncGroup`);
+  }
+
+  private cancelSyncTimer(group: Group): void {
+    group.syncTimer?.();
+    group.syncTimer = undefined;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // SyncGroup
+
+  syncGroup(input: SyncGroupInput): Promise<SyncGroupResult> {
+    const status = this.groupStatus(input.groupId, 'non-empty');
+    // A loading coordinator lost the rebalance in progress: the member must rejoin (older
+    // clients do not expect COORDINATOR_LOAD_IN_PROGRESS here).
+    if (status === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS) return Promise.resolve(syncError(ErrorCode.REBALANCE_IN_PROGRESS));
+    if (status !== ErrorCode.NONE) return Promise.resolve(syncError(status));
+    const group = this.groups.get(input.groupId);
+    if (!group) return Promise.resolve(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
+    const invalid = this.validateSync(group, input);
+    if (invalid !== ErrorCode.NONE) return Promise.resolve(syncError(invalid));
+    const member = group.get(input.memberId);
+    switch (group.state) {
+      case GroupState.Empty:
+        return Promise.resolve(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
+      case GroupState.PreparingRebalance:
+        return Promise.resolve(syncError(ErrorCode.REBALANCE_IN_PROGRESS));
+      case GroupState.CompletingRebalance:
+        return new Promise((answer) => {
+          member.answerSync(syncError(ErrorCode.REBALANCE_IN_PROGRESS)); // superseded sync
+          member.awaitingSync = answer;
+          this.removePendingSyncMember(group, member.memberId);
+          if (group.isLeader(member.memberId)) this.storeAssignment(group, input.assignments);
+        });
+      case GroupState.Stable:
+        this.removePendingSyncMember(group, member.memberId);
+        this.scheduleSessionExpiry(group, member);
+        return Promise.resolve({
+          errorCode: ErrorCode.NONE,
+          protocolType: group.protocolType ?? null,
+          protocolName: group.protocolName ?? null,
+          assignment: member.assignment,
+        });
+      case GroupState.Dead:
+        return Promise.resolve(syncError(ErrorCode.COORDINATOR_NOT_AVAILABLE));
+    }
+  }
+
+  private validateSync(group: Group, input: SyncGroupInput): ErrorCode {
+    if (group.is(GroupState.Dead)) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (!group.has(input.memberId)) return ErrorCode.UNKNOWN_MEMBER_ID;
+    if (input.generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
+    if (input.protocolType !== null && input.protocolType !== group.protocolType) return ErrorCode.INCONSISTENT_GROUP_PROTOCOL;
+    if (input.protocolName !== null && input.protocolName !== group.protocolName) return ErrorCode.INCONSISTENT_GROUP_PROTOCOL;
+    return ErrorCode.NONE;
+  }
+
+  private removePendingSyncMember(group: Group, memberId: string): void {
+    group.pendingSyncMembers.delete(memberId);
+    if (group.pendingSyncMembers.size === 0) this.cancelSyncTimer(group);
+  }
+
+  /** Stores the leader's assignment durably, then hands it out and makes the group Stable. */
+  private storeAssignment(group: Group, leaderAssignments: ReadonlyMap<string, Buffer>): void {
+    // Members the leader left out get an empty assignment.
+    const assignments = new Map([...group.members.keys()].map((memberId) => [memberId, leaderAssignments.get(memberId) ?? Buffer.alloc(0)]));
+    const generationId = group.generationId;
+    const stillCurrent = (): boolean => group.is(GroupState.CompletingRebalance) && group.generationId === generationId;
+    this.log.append(group.partition, [{ kind: 'group', groupId: group.groupId, value: storedGroupOf(group, assignments) }]).then(
+      () => {
+        if (!stillCurrent()) return;
+        for (const member of group.members.values()) member.assignment = assignments.get(member.memberId) ?? Buffer.alloc(0);
+        this.propagateAssignment(group, ErrorCode.NONE);
+        group.transitionTo(GroupState.Stable, this.scheduler.nowMs());
+        this.logger.info({ groupId: group.groupId, generation: generationId }, 'group is stable');
+      },
+      (error: unknown) => {
+        this.logger.warn({ err: error, groupId: group.groupId }, 'could not store the group assignment');
+        if (!stillCurrent()) return;
+        this.resetAndPropagateAssignmentError(group, appendErrorCode(error));
+        this.maybePrepareRebalance(group, 'the assignment could not be stored');
+      },
+    );
+  }
+
+  private resetAndPropagateAssignmentError(group: Group, errorCode: ErrorCode): void {
+    for (const member of group.members.values()) member.assignment = Buffer.alloc(0);
+    this.propagateAssignment(group, errorCode);
+  }
+
+  /** Answers the held SyncGroups; their members' sessions start again from now. */
+  private propagateAssignment(group: Group, errorCode: ErrorCode): void {
+    for (const member of group.members.values()) {
+      if (!member.isAwaitingSync) continue;
+      member.answerSync(
+        errorCode === ErrorCode.NONE
+          ? {
+              errorCode,
+              protocolType: group.protocolType ?? null,
+              protocolName: group.protocolName ?? null,
+              assignment: member.assignment,
+            }
+          : syncError(errorCode),
+      );
+      this.scheduleSessionExpiry(group, member);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Heartbeat and LeaveGroup
+
+  heartbeat(input: HeartbeatInput): ErrorCode {
+    const status = this.groupStatus(input.groupId, 'non-empty');
+    // While loading, the group's state is unknown: answer blindly, as Kafka does.
+    if (status === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS) return ErrorCode.NONE;
+    if (status !== ErrorCode.NONE) return status;
+    const group = this.groups.get(input.groupId);
+    if (!group) return ErrorCode.UNKNOWN_MEMBER_ID;
+    if (group.is(GroupState.Dead)) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (!group.has(input.memberId)) return ErrorCode.UNKNOWN_MEMBER_ID;
+    if (input.generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
+    const member = group.get(input.memberId);
+    switch (group.state) {
+      case GroupState.Empty:
+        return ErrorCode.UNKNOWN_MEMBER_ID;
+      case GroupState.CompletingRebalance:
+      case GroupState.Stable:
+        this.scheduleSessionExpiry(group, member);
+        return ErrorCode.NONE;
+      case GroupState.PreparingRebalance:
+        this.scheduleSessionExpiry(group, member);
+        return ErrorCode.REBALANCE_IN_PROGRESS;
+      case GroupState.Dead:
+        return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    }
+  }
+
+  leaveGroup(groupId: string, leaving: readonly LeavingMember[]): LeaveGroupResult {
+    const status = this.groupStatus(groupId, 'non-empty');
+    if (status !== ErrorCode.NONE) return { errorCode: status, members: [] };
+    const group = this.groups.get(groupId);
+    if (!group) {
+      return { errorCode: ErrorCode.NONE, members: leaving.map((member) => ({ ...member, errorCode: ErrorCode.UNKNOWN_MEMBER_ID })) };
+    }
+    if (group.is(GroupState.Dead)) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, members: [] };
+    return {
+      errorCode: ErrorCode.NONE,
+      members: leaving.map((identity) => ({ ...identity, errorCode: this.leave(group, identity) })),
+    };
+  }
+
+  private leave(group: Group, identity: LeavingMember): ErrorCode {
+    if (group.pendingMembers.has(identity.memberId)) {
+      group.forgetPendingMember(identity.memberId);
+      if (group.is(GroupState.PreparingRebalance)) this.tryCompleteJoin(group);
+      return ErrorCode.NONE;
+    }
+    // LeaveGroup v3+ lets an administrator remove a member by its group.instance.id alone.
+    const member =
+      identity.memberId === UNKNOWN_MEMBER_ID && identity.groupInstanceId !== null
+        ? group.memberByInstanceId(identity.groupInstanceId)
+        : group.members.get(identity.memberId);
+    if (!member) return ErrorCode.UNKNOWN_MEMBER_ID;
+    this.logger.info({ groupId: group.groupId, memberId: member.memberId }, 'member left');
+    this.removeMemberAndUpdateGroup(group, member, `member ${member.memberId} left`);
+    return ErrorCode.NONE;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Offsets
+
+  async commitOffsets(input: OffsetCommitInput): Promise<PartitionResult[]> {
+    const every = (errorCode: ErrorCode): PartitionResult[] =>
+      input.offsets.map(({ topic, partition }) => ({ topic, partition, errorCode }));
+    const status = this.groupStatus(input.groupId, 'any');
+    if (status !== ErrorCode.NONE) return every(status);
+    let group = this.groups.get(input.groupId);
+    if (!group) {
+      // No group: fine for a consumer that assigns partitions itself (generation -1); otherwise
+      // the commit comes from a generation this coordinator no longer knows.
+      if (input.generationId >= 0) return every(ErrorCode.ILLEGAL_GENERATION);
+      group = this.createGroup(input.groupId);
+    }
+    const invalid = this.validateCommit(group, input);
+    if (invalid !== ErrorCode.NONE) return every(invalid);
+    switch (group.state) {
+      case GroupState.Empty:
+        return this.storeOffsets(group, input);
+      case GroupState.Stable:
+      case GroupState.PreparingRebalance:
+        // Still allowed while rebalancing: the heartbeat tells the member about the rebalance.
+        this.scheduleSessionExpiry(group, group.get(input.memberId));
+        return this.storeOffsets(group, input);
+      case GroupState.CompletingRebalance:
+        return every(ErrorCode.REBALANCE_IN_PROGRESS);
+      case GroupState.Dead:
+        return every(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    }
+  }
+
+  private validateCommit(group: Group, input: OffsetCommitInput): ErrorCode {
+    if (group.is(GroupState.Dead)) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    const fromMember = input.generationId >= 0 || input.memberId !== UNKNOWN_MEMBER_ID || input.groupInstanceId !== null;
+    if (fromMember) {
+      if (!group.has(input.memberId)) return ErrorCode.UNKNOWN_MEMBER_ID;
+      if (input.generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
+      return ErrorCode.NONE;
+    }
+    // A commit from outside the group is only accepted while the group has no members.
+    return group.is(GroupState.Empty) ? ErrorCode.NONE : ErrorCode.UNKNOWN_MEMBER_ID;
+  }
+
+  /** Appends the commits as one batch; applies and acknowledges them once durable. */
+  private async storeOffsets(group: Group, input: OffsetCommitInput): Promise<PartitionResult[]> {
+    const nowMs = this.scheduler.nowMs();
+    const results = new Map<(typeof input.offsets)[number], ErrorCode>();
+    const records: (GroupLogRecord & { kind: 'offset' })[] = [];
+    for (const commit of input.offsets) {
+      const metadata = commit.metadata ?? '';
+      if (Buffer.byteLength(metadata, 'utf8') > this.config.offsetMetadataMaxBytes) {
+        results.set(commit, ErrorCode.OFFSET_METADATA_TOO_LARGE);
+        continue;
+      }
+      records.push({
+        kind: 'offset',
+        groupId: group.groupId,
+        topic: commit.topic,
+        partition: commit.partition,
+        value: {
+          offset: commit.offset,
+          leaderEpoch: commit.leaderEpoch,
+          metadata,
+          commitTimestampMs: commit.commitTimestampMs === -1 ? nowMs : commit.commitTimestampMs,
+          expireTimestampMs: input.retentionTimeMs === -1 ? undefined : nowMs + input.retentionTimeMs,
+        },
+      });
+      results.set(commit, ErrorCode.NONE);
+    }
+    if (records.length > 0) {
+      try {
+        const baseOffset = await this.log.append(group.partition, records);
+        if (!group.is(GroupState.Dead)) {
+          records.forEach((record, index) => {
+            if (record.value) {
+              group.offsets.apply(record.topic, record.partition, { ...record.value, logOffset: baseOffset + BigInt(index) });
+            }
+          });
+        }
+      } catch (error) {
+        this.logger.warn({ err: error, groupId: group.groupId }, 'could not store committed offsets');
+        const errorCode = appendErrorCode(error);
+        for (const [commit, code] of results) if (code === ErrorCode.NONE) results.set(commit, errorCode);
+      }
+    }
+    return input.offsets.map((commit) => ({
+      topic: commit.topic,
+      partition: commit.partition,
+      errorCode: results.get(commit) ?? ErrorCode.UNKNOWN_SERVER_ERROR,
+    }));
+  }
+
+  /** The committed offsets of the partitions asked for, or all of them when `partitions` is null. */
+  fetchOffsets(groupId: string, partitions: readonly TopicPartition[] | null): OffsetFetchResult {
+    const status = this.groupStatus(groupId, 'any');
+    if (status !== ErrorCode.NONE) return { errorCode: status, offsets: [] };
+    const group = this.groups.get(groupId);
+    const known = group && !group.is(GroupState.Dead) ? group : undefined;
+    if (partitions === null) {
+      const offsets: FetchedOffset[] = [];
+      for (const { topic, partition, committed } of known?.offsets.entries() ?? []) {
+        offsets.push({ topic, partition, offset: committed.offset, leaderEpoch: committed.leaderEpoch, metadata: committed.metadata, errorCode: ErrorCode.NONE });
+      }
+      return { errorCode: ErrorCode.NONE, offsets };
+    }
+    return {
+      errorCode: ErrorCode.NONE,
+      offsets: partitions.map(({ topic, partition }) => {
+        const committed = known?.offsets.get(topic, partition);
+        return {
+          topic,
+          partition,
+          offset: committed?.offset ?? NO_OFFSET,
+          leaderEpoch: committed?.leaderEpoch ?? NO_LEADER_EPOCH,
+          metadata: committed?.metadata ?? '',
+          errorCode: ErrorCode.NONE,
+        };
+      }),
+    };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Administration: ListGroups, DescribeGroups, DeleteGroups
+
+  listGroups(): ListGroupsResult {
+    if (!this.active) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, groups: [] };
+    for (const partition of [...this.partitions.keys()]) {
+      if (!this.options.ownsPartition(partition)) this.unloadPartition(partition);
+    }
+    const loading = [...this.partitions.values()].some((load) => load.state === 'loading');
+    return {
+      errorCode: loading ? ErrorCode.COORDINATOR_LOAD_IN_PROGRESS : ErrorCode.NONE,
+      groups: [...this.groups.values()].map((group) => ({ groupId: group.groupId, protocolType: group.protocolType ?? '' })),
+    };
+  }
+
+  describeGroup(groupId: string): DescribedGroup {
+    const status = this.groupStatus(groupId, 'any');
+    if (status !== ErrorCode.NONE) {
+      return { errorCode: status, groupId, state: '', protocolType: '', protocolName: '', members: [] };
+    }
+    const group = this.groups.get(groupId);
+    if (!group) {
+      return { errorCode: ErrorCode.NONE, groupId, state: GroupState.Dead, protocolType: '', protocolName: '', members: [] };
+    }
+    return {
+      errorCode: ErrorCode.NONE,
+      groupId,
+      state: group.state,
+      protocolType: group.protocolType ?? '',
+      protocolName: group.is(GroupState.Stable) ? (group.protocolName ?? '') : '',
+      members: group.describedMembers(),
+    };
+  }
+
+  /** Deletes Empty groups with their offsets (tombstones), once the tombstones are durable. */
+  async deleteGroups(groupIds: readonly string[]): Promise<DeletedGroup[]> {
+    const results = new Map<string, ErrorCode>();
+    const deleted: Group[] = [];
+    for (const groupId of groupIds) {
+      const status = this.groupStatus(groupId, 'any');
+      const group = this.groups.get(groupId);
+      if (status !== ErrorCode.NONE) results.set(groupId, status);
+      else if (!group || group.is(GroupState.Dead)) results.set(groupId, ErrorCode.GROUP_ID_NOT_FOUND);
+      else if (!group.is(GroupState.Empty)) results.set(groupId, ErrorCode.NON_EMPTY_GROUP);
+      else {
+        this.dropGroup(group, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+        deleted.push(group);
+        results.set(groupId, ErrorCode.NONE);
+      }
+    }
+    const failures = await this.appendTombstones(deleted.map((group) => ({ group, offsets: [...group.offsets.entries()], groupTombstone: true })));
+    for (const [groupId, errorCode] of failures) results.set(groupId, errorCode);
+    return groupIds.map((groupId) => ({ groupId, errorCode: results.get(groupId) ?? ErrorCode.UNKNOWN_SERVER_ERROR }));
+  }
+
+  /**
+   * Removes expired offsets (see Group.expiredOffsets) and the groups left Empty without offsets,
+   * writing their tombstones. Runs every offsetsRetentionCheckIntervalMs.
+   */
+  async expireOffsets(): Promise<void> {
+    const nowMs = this.scheduler.nowMs();
+    const removals: Tombstones[] = [];
+    for (const group of [...this.groups.values()]) {
+      if (group.is(GroupState.Dead)) continue;
+      const expired = group.expiredOffsets(nowMs, this.config.offsetsRetentionMs);
+      for (const { topic, partition } of expired) group.offsets.delete(topic, partition);
+      // A group that has just handed out ids with MEMBER_ID_REQUIRED is about to get members.
+      const groupTombstone = group.is(GroupState.Empty) && group.offsets.size === 0 && group.pendingMembers.size === 0;
+      if (groupTombstone) this.dropGroup(group, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+      if (expired.length > 0 || groupTombstone) removals.push({ group, offsets: expired, groupTombstone });
+    }
+    const failures = await this.appendTombstones(removals);
+    if (removals.length > 0) {
+      this.logger.info(
+        { groups: removals.filter((removal) => removal.groupTombstone).length, failures: failures.size },
+        `expired ${removals.reduce((count, removal) => count + removal.offsets.length, 0)} offsets`,
+      );
+    }
+  }
+
+  private scheduleRetentionCheck(): void {
+    this.retentionTimer = this.scheduler.schedule(this.config.offsetsRetentionCheckIntervalMs, () => {
+      this.expireOffsets()
+        .catch((error: unknown) => this.logger.error({ err: error }, 'offset expiry failed'))
+        .finally(() => {
+          if (this.active) this.scheduleRetentionCheck();
+        });
+    });
+  }
+
+  /** Appends the tombstones, one batch per partition; returns the groups whose batch failed. */
+  private async appendTombstones(removals: readonly Tombstones[]): Promise<Map<string, ErrorCode>> {
+    const byPartition = new Map<number, Tombstones[]>();
+    for (const removal of removals) {
+      byPartition.set(removal.group.partition, [...(byPartition.get(removal.group.partition) ?? []), removal]);
+    }
+    const failures = new Map<string, ErrorCode>();
+    await Promise.all(
+      [...byPartition].map(async ([partition, partitionRemovals]) => {
+        const records = partitionRemovals.flatMap(({ group, offsets, groupTombstone }): GroupLogRecord[] => [
+          ...offsets.map(({ topic, partition: topicPartition }) => ({
+            kind: 'offset' as const,
+            groupId: group.groupId,
+            topic,
+            partition: topicPartition,
+            value: null,
+          })),
+          ...(groupTombstone ? [{ kind: 'group' as const, groupId: group.groupId, value: null }] : []),
+        ]);
+        try {
+          await this.log.append(partition, records);
+        } catch (error) {
+          this.logger.warn({ err: error, partition }, 'could not store tombstones');
+          for (const { group } of partitionRemovals) failures.set(group.groupId, appendErrorCode(error));
+        }
+      }),
+    );
+    return failures;
+  }
+}
+
+interface Tombstones {
+  readonly group: Group;
+  readonly offsets: readonly TopicPartition[];
+  readonly groupTombstone: boolean;
+}

@@ -1,0 +1,96 @@
+/**
+ * Rebuilds the groups of one __consumer_offsets partition from its records, as Kafka's
+ * GroupMetadataManager does when a broker becomes a partition's leader: the latest record of each
+ * key wins, tombstones delete, a group with members comes back Stable in its last stored
+ * generation (its members then have one session timeout to heartbeat), a group without members
+ * comes back Empty, and offsets without any group metadata form a simple group.
+ */
+import type { Logger } from 'pino';
+import { CommittedOffsets } from './committed-offsets';
+import { Group, GroupState } from './group';
+import type { GroupLog, StoredGroup } from './group-log';
+import { Member } from './member';
+
+interface ReplayedGroup {
+  metadata: StoredGroup | undefined;
+  readonly offsets: CommittedOffsets;
+}
+
+export interface LoadOptions {
+  /** Which partition a group belongs in: records found elsewhere are ignored. */
+  readonly partitionOf: (groupId: string) => number;
+  readonly nowMs: number;
+  readonly logger: Logger;
+}
+
+export async function loadGroups(log: GroupLog, partition: number, options: LoadOptions): Promise<Group[]> {
+  const replayed = new Map<string, ReplayedGroup>();
+  const misplaced = new Set<string>();
+  const entry = (groupId: string): ReplayedGroup => {
+    let found = replayed.get(groupId);
+    if (!found) {
+      found = { metadata: undefined, offsets: new CommittedOffsets() };
+      replayed.set(groupId, found);
+    }
+    return found;
+  };
+  await log.replay(partition, (record, logOffset) => {
+    if (options.partitionOf(record.groupId) !== partition) {
+      misplaced.add(record.groupId);
+      return;
+    }
+    const group = entry(record.groupId);
+    if (record.kind === 'group') {
+      group.metadata = record.value ?? undefined;
+    } else if (record.value) {
+      group.offsets.apply(record.topic, record.partition, { ...record.value, logOffset });
+    } else {
+      group.offsets.delete(record.topic, record.partition);
+    }
+  });
+  if (misplaced.size > 0) {
+    options.logger.warn(
+      { partition, groups: [...misplaced] },
+      'records of groups that belong to another partition (was the partition count changed?) were ignored',
+    );
+  }
+  return [...replayed]
+    .filter(([, { metadata, offsets }]) => metadata !== undefined || offsets.size > 0)
+    .map(([groupId, { metadata, offsets }]) => restoreGroup(groupId, partition, metadata, offsets, options.nowMs));
+}
+
+function restoreGroup(
+  groupId: string,
+  partition: number,
+  metadata: StoredGroup | undefined,
+  offsets: CommittedOffsets,
+  nowMs: number,
+): Group {
+  const hasMembers = metadata !== undefined && metadata.members.length > 0;
+  const group = new Group(groupId, partition, nowMs, hasMembers ? GroupState.Stable : GroupState.Empty);
+  for (const { topic, partition: topicPartition, committed } of offsets.entries()) {
+    group.offsets.apply(topic, topicPartition, committed);
+  }
+  if (!metadata) return group;
+  for (const stored of metadata.members) {
+    const member = new Member({
+      memberId: stored.memberId,
+      groupInstanceId: stored.groupInstanceId,
+      clientId: stored.clientId,
+      clientHost: stored.clientHost,
+      rebalanceTimeoutMs: stored.rebalanceTimeoutMs,
+      sessionTimeoutMs: stored.sessionTimeoutMs,
+      protocolType: metadata.protocolType,
+      protocols: [{ name: metadata.protocolName ?? '', metadata: stored.subscription }],
+    });
+    member.assignment = stored.assignment;
+    group.add(member);
+  }
+  group.generationId = metadata.generationId;
+  group.protocolType = metadata.protocolType === '' ? undefined : metadata.protocolType;
+  group.protocolName = metadata.protocolName ?? undefined;
+  group.leaderId = metadata.leaderId ?? group.leaderId;
+  group.restoreStateTimestamp(metadata.stateTimestampMs);
+  group.refreshSubscribedTopics();
+  return group;
+}

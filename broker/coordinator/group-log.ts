@@ -1,0 +1,47 @@
+/**
+ * Where the coordinator keeps what must survive it: one record per committed offset and per
+ * group generation, in a partition of __consumer_offsets. The latest record of a key wins; a null
+ * value (a tombstone) deletes the key. Replaying a partition from its start rebuilds every group
+ * it holds (see storage-group-log.ts for the implementation over Storage).
+ */
+import type { CommittedOffset } from './committed-offsets';
+import type { MemberIdentity } from './member';
+
+/** One member as stored with its group's generation (Kafka's GroupMetadataValue member). */
+export interface StoredMember extends MemberIdentity {
+  /** The member's metadata for the generation's protocol. */
+  readonly subscription: Buffer;
+  readonly assignment: Buffer;
+}
+
+/** A group's generation, written when it becomes Stable (with assignments) or Empty. */
+export interface StoredGroup {
+  /** "" for a group without one. */
+  readonly protocolType: string;
+  readonly generationId: number;
+  readonly protocolName: string | null;
+  readonly leaderId: string | null;
+  readonly stateTimestampMs: number;
+  readonly members: readonly StoredMember[];
+}
+
+export type GroupLogRecord =
+  | {
+      readonly kind: 'offset';
+      readonly groupId: string;
+      readonly topic: string;
+      readonly partition: number;
+      readonly value: CommittedOffset | null;
+    }
+  | { readonly kind: 'group'; readonly groupId: string; readonly value: StoredGroup | null };
+
+export interface GroupLog {
+  /**
+   * Appends the records to one partition of __consumer_offsets as one atomic batch. Resolves once
+   * they are durable, with the log offset of the first record (the others follow it in order).
+   * Throws KafkaError with the storage's code when the append fails.
+   */
+  append(partition: number, records: readonly GroupLogRecord[]): Promise<bigint>;
+  /** Calls `apply` for every record of the partition, in log order, from its start to its end. */
+  replay(partition: number, apply: (record: GroupLogRecord, logOffset: bigint) => void): Promise<void>;
+}

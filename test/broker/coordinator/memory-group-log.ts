@@ -1,0 +1,66 @@
+/**
+ * A GroupLog kept in memory, for the coordinator's state-machine tests: it keeps every record in
+ * order like a partition of __consumer_offsets, and lets a test hold appends (not yet durable)
+ * or fail them. The implementation over the real storage engine is tested in
+ * storage-group-log.test.ts.
+ */
+import type { GroupLog, GroupLogRecord } from '../../../broker/coordinator/group-log';
+
+interface HeldAppend {
+  readonly release: () => void;
+  readonly fail: (error: Error) => void;
+}
+
+export class MemoryGroupLog implements GroupLog {
+  readonly partitions = new Map<number, GroupLogRecord[]>();
+  private holding = false;
+  private readonly held: HeldAppend[] = [];
+  private failure: Error | undefined;
+  replays = 0;
+
+  records(partition: number): GroupLogRecord[] {
+    return this.partitions.get(partition) ?? [];
+  }
+
+  allRecords(): GroupLogRecord[] {
+    return [...this.partitions.values()].flat();
+  }
+
+  /** From now on appends wait until `releaseAll` (they are "not yet durable"). */
+  hold(): void {
+    this.holding = true;
+  }
+
+  get heldAppends(): number {
+    return this.held.length;
+  }
+
+  releaseAll(): void {
+    this.holding = false;
+    for (const append of this.held.splice(0)) append.release();
+  }
+
+  /** Makes every later append fail with `error` (undefined: succeed again). */
+  failWith(error: Error | undefined): void {
+    this.failure = error;
+  }
+
+  append(partition: number, records: readonly GroupLogRecord[]): Promise<bigint> {
+    if (this.failure) return Promise.reject(this.failure);
+    const write = (): bigint => {
+      const log = this.partitions.get(partition) ?? [];
+      this.partitions.set(partition, log);
+      const base = BigInt(log.length);
+      log.push(...records);
+      return base;
+    };
+    if (!this.holding) return Promise.resolve(write());
+    return new Promise((resolve, reject) => this.held.push({ release: () => resolve(write()), fail: reject }));
+  }
+
+  replay(partition: number, apply: (record: GroupLogRecord, logOffset: bigint) => void): Promise<void> {
+    this.replays++;
+    this.records(partition).forEach((record, index) => apply(record, BigInt(index)));
+    return Promise.resolve();
+  }
+}
