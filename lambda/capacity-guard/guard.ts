@@ -39,7 +39,7 @@ export interface CustomResourceEvent {
 /** What the EventBridge rules send (their target input). */
 export interface TriggerEvent {
   readonly trigger: 'schedule' | 'scaling-event';
-  readonly config: string;
+  readonly config: unknown;
 }
 
 export interface CustomResourceResponse {

@@ -1,7 +1,8 @@
 /**
- * What the capacity guard Lambda is told about its cluster: one JSON document, written by the
- * CapacityGuard construct into the custom resource's properties and the EventBridge targets' input,
- * and parsed (with clear errors) by the handler. Pure: the Lambda bundles it.
+ * What the capacity guard Lambda is told about its cluster: one document, written by the
+ * CapacityGuard construct into the custom resource's properties (as JSON text) and the EventBridge
+ * targets' input (as an object), and parsed (with clear errors) by the handler. Pure: the Lambda
+ * bundles it.
  */
 
 import type { AkuDefinitionOverride } from './aku';
@@ -36,15 +37,22 @@ export const GUARD_METRICS = {
   violations: 'CapacityRuleViolations',
 } as const;
 
-export function parseGuardConfig(json: unknown): CapacityGuardConfig {
-  if (typeof json !== 'string') throw new Error(`capacity guard config must be a JSON string, got ${typeof json}`);
-  let value: unknown;
-  try {
-    value = JSON.parse(json);
-  } catch (error) {
-    throw new Error(`capacity guard config is not valid JSON: ${(error as Error).message}`);
+/**
+ * The config from a custom resource (a JSON string: CloudFormation turns every scalar property into a
+ * string) or from an EventBridge target (the object itself).
+ */
+export function parseGuardConfig(input: unknown): CapacityGuardConfig {
+  let value: unknown = input;
+  if (typeof input === 'string') {
+    try {
+      value = JSON.parse(input);
+    } catch (error) {
+      throw new Error(`capacity guard config is not valid JSON: ${(error as Error).message}`);
+    }
   }
-  if (typeof value !== 'object' || value === null) throw new Error('capacity guard config must be a JSON object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new Error(`capacity guard config must be a JSON object (or its text), got ${input === null ? 'null' : typeof input}`);
+  }
   const config = value as Record<string, unknown>;
   for (const field of ['clusterName', 'fileSystemId', 'autoScalingGroupName', 'metricNamespace'] as const) {
     if (typeof config[field] !== 'string' || config[field] === '') {

@@ -129,8 +129,9 @@ function customResource(RequestType: CustomResourceEvent['RequestType'], config:
   };
 }
 
+/** EventBridge targets carry the config as an object (custom resources as JSON text). */
 function trigger(kind: 'schedule' | 'scaling-event', config: Partial<CapacityGuardConfig> = {}) {
-  return { trigger: kind, config: JSON.stringify({ ...CONFIG, ...config }) } as const;
+  return { trigger: kind, config: { ...CONFIG, ...config } } as const;
 }
 
 function publishedMetrics(): Record<string, number | undefined> {
@@ -383,10 +384,11 @@ describe('the headroom metric and the log line', () => {
 
 describe('bad events', () => {
   test.each([
-    [{ RequestType: 'Create', ResourceProperties: {} }, 'capacity guard config must be a JSON string, got undefined'],
+    [{ RequestType: 'Create', ResourceProperties: {} }, 'capacity guard config must be a JSON object (or its text), got undefined'],
+    [{ trigger: 'schedule', config: ['a'] }, 'capacity guard config must be a JSON object (or its text), got object'],
     [{ RequestType: 'Create', ResourceProperties: { Config: '{' } }, 'capacity guard config is not valid JSON'],
     [{ RequestType: 'Update', ResourceProperties: { Config: JSON.stringify({ ...CONFIG, akus: '3' }) } }, 'capacity guard config: akus must be a number, got "3"'],
-    [{ trigger: 'schedule', config: JSON.stringify({ ...CONFIG, fileSystemId: '' }) }, 'capacity guard config: fileSystemId must be a non-empty string, got ""'],
+    [{ trigger: 'schedule', config: { ...CONFIG, fileSystemId: '' } }, 'capacity guard config: fileSystemId must be a non-empty string, got ""'],
     [{ trigger: 'cron', config: '{}' }, 'capacity guard: unknown event'],
   ])('%j', async (event, message) => {
     await expect(guard(event as never)).rejects.toThrow(message);
