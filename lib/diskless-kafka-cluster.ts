@@ -5,15 +5,18 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { BrokerFleet } from './broker-fleet';
+import { BrokerFleet, DEFAULT_BROKER_INSTANCE_TYPES } from './broker-fleet';
 import type { BrokerImage } from './broker-image';
+import type { CapacityGuard } from './capacity/capacity-guard';
+import { attachCapacityChecks, type ClusterCapacityOptions, planClusterCapacity } from './capacity/cluster-capacity';
+import type { CapacityPlan, CapacityRequest } from './capacity/plan';
 import { allowedThroughputMBps, type OntapDeploymentType } from './capacity/tiers';
 import { listOf, validateInteger, validatePattern } from './private/validate';
 import { validateWalDeploymentType, validateWalThroughput } from './private/wal-tier';
 import { StreamStorage } from './stream-storage';
 import { type IWalFileSystem, WalFileSystem } from './wal-file-system';
 
-export interface DisklessKafkaClusterProps {
+export interface DisklessKafkaClusterProps extends ClusterCapacityOptions {
   /**
    * An existing VPC. Its private subnets with egress (or `vpcSubnets`) must be one in each of
    * three Availability Zones.
@@ -153,6 +156,10 @@ export class DisklessKafkaCluster extends Construct implements ec2.IConnectable 
   readonly walFileSystem: IWalFileSystem;
   readonly storage: StreamStorage;
   readonly fleet: BrokerFleet;
+  /** What the props add up to: tier, AKUs, brokers, headroom (docs/capacity.md). */
+  readonly capacityPlan: CapacityPlan;
+  /** Checks the live values at deploy and while running; absent when `capacityGuard` is false. */
+  readonly capacityGuard?: CapacityGuard;
 
   constructor(scope: Construct, id: string, props: DisklessKafkaClusterProps = {}) {
     super(scope, id);
@@ -164,6 +171,8 @@ export class DisklessKafkaCluster extends Construct implements ec2.IConnectable 
     validateWalThroughput(this.walDeploymentType, this.walThroughputMBps);
     this.clusterId = props.clusterId ?? defaultClusterId(this);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const capacityRequest = this.capacityRequest(props);
+    this.capacityPlan = planClusterCapacity(this, capacityRequest);
 
     this.vpc = props.vpc ?? this.createVpc(props.availabilityZones);
     const brokerSubnets = props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
@@ -196,6 +205,14 @@ export class DisklessKafkaCluster extends Construct implements ec2.IConnectable 
     });
     this.connections = this.fleet.connections;
     this.bootstrapServers = this.fleet.bootstrapServers;
+    this.capacityGuard = attachCapacityChecks(this, {
+      request: capacityRequest,
+      clusterName: this.clusterId,
+      fileSystemId: this.walFileSystem.fileSystemId,
+      fileSystem: props.walFileSystem ? undefined : this.walFileSystem,
+      autoScalingGroup: this.fleet.autoScalingGroup,
+      capacityGuard: props.capacityGuard,
+    });
     this.createOutputs();
   }
 
@@ -204,7 +221,21 @@ export class DisklessKafkaCluster extends Construct implements ec2.IConnectable 
    * fleet from `akus`, the WAL tier and the instance types; this is the one place it plugs in.
    */
   private fleetCapacity(): FleetCapacity {
-    return { minCapacity: 3, desiredCapacity: 3, maxCapacity: 6 };
+    // planClusterCapacity has thrown unless every instance type is known, so the fleet is planned.
+    const fleet = this.capacityPlan.fleet!;
+    return { minCapacity: fleet.minBrokers, desiredCapacity: fleet.desiredBrokers, maxCapacity: fleet.maxBrokers };
+  }
+
+  private capacityRequest(props: DisklessKafkaClusterProps): CapacityRequest {
+    return {
+      deploymentType: this.walDeploymentType,
+      throughputMBps: this.walThroughputMBps,
+      akus: this.akus,
+      instanceTypes: props.instanceTypes?.map((type) => type.toString()) ?? DEFAULT_BROKER_INSTANCE_TYPES,
+      instanceSpecs: props.instanceSpecs,
+      aku: props.akuDefinition,
+      keepAkusAfterZoneLoss: props.keepAkusAfterZoneLoss,
+    };
   }
 
   private createVpc(availabilityZones: string[] | undefined): ec2.Vpc {
