@@ -11,9 +11,18 @@
 
 /** A request that does not follow the protocol: the connection that sent it is closed. */
 export class MalformedDataError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(
+    readonly detail: string,
+    /** Where in the message: field names from the outside in. */
+    readonly path: readonly string[] = [],
+  ) {
+    super(path.length > 0 ? `${path.join('.')}: ${detail}` : detail);
     this.name = 'MalformedDataError';
+  }
+
+  /** The same error, one level further out (inside field `name`). */
+  within(name: string): MalformedDataError {
+    return new MalformedDataError(this.detail, [name, ...this.path]);
   }
 }
 

@@ -287,7 +287,7 @@ export function struct<S extends Fields>(fields: S, name = 'struct'): StructType
         try {
           value[key] = spec.type.read(reader, fieldContext(spec, context));
         } catch (error) {
-          if (error instanceof MalformedDataError) throw new MalformedDataError(`${key}: ${error.message}`);
+          if (error instanceof MalformedDataError) throw error.within(key);
           throw error;
         }
       }

@@ -4,7 +4,7 @@
  */
 import type { BrokerSettings } from '../../broker/api/api';
 import { ApiRegistry } from '../../broker/api/registry';
-import { SingleBrokerView } from '../../broker/cluster/cluster-view';
+import { SingleBrokerView, type ClusterView } from '../../broker/cluster/cluster-view';
 import { silentLogger, type Logger } from '../../broker/log';
 import { KafkaServer } from '../../broker/server/server';
 import type { Storage } from '../../broker/storage/storage';
@@ -31,6 +31,8 @@ export async function startInProcessBroker(
     settings?: Partial<BrokerSettings>;
     log?: Logger;
     maxInFlightRequests?: number;
+    /** The cluster as this broker sees it; by default a single broker, node 1, owning everything. */
+    cluster?: (port: number) => ClusterView;
   } = {},
 ): Promise<InProcessBroker> {
   const storage = options.storage ?? new MemoryStorage();
@@ -43,7 +45,8 @@ export async function startInProcessBroker(
     maxInFlightRequests: options.maxInFlightRequests,
   });
   const { port } = await server.listen('127.0.0.1', 0);
-  const cluster = new SingleBrokerView('test-cluster', { nodeId: 1, host: '127.0.0.1', port, rack: 'zone-a' });
+  const cluster =
+    options.cluster?.(port) ?? new SingleBrokerView('test-cluster', { nodeId: 1, host: '127.0.0.1', port, rack: 'zone-a' });
   server.serve({ storage, cluster, settings, apis: registry });
   return { port, server, storage, stop: () => server.stop(5000) };
 }

@@ -1,0 +1,264 @@
+/**
+ * The connection over real sockets: pipelining with in-order answers, requests without answers,
+ * inbound backpressure, 'drain', graceful stop, and bad input that closes only its connection.
+ */
+import { defineApi, NO_RESPONSE, type ApiDefinition } from '../../../broker/api/api';
+import { ApiRegistry, BROKER_APIS } from '../../../broker/api/registry';
+import { createLogger } from '../../../broker/log';
+import { ApiKey } from '../../../broker/protocol/api-keys';
+import { sizePrefix } from '../../../broker/protocol/framing';
+import { ApiVersionsRequest, ApiVersionsResponse } from '../../../broker/protocol/messages/api-versions';
+import { MetadataRequest, MetadataResponse } from '../../../broker/protocol/messages/metadata';
+import { ProduceRequest, ProduceResponse } from '../../../broker/protocol/messages/produce';
+import { buildRecordBatch } from '../../../broker/protocol/record-batch';
+import { bytes, int32, message } from '../../../broker/protocol/schema';
+import { startInProcessBroker, type InProcessBroker } from '../../support/in-process-broker';
+import type { MemoryStorage } from '../../support/memory-storage';
+import { WireClient } from '../../support/wire-client';
+
+/** A test API whose handler waits until the test releases it, then answers with `size` bytes. */
+const HoldRequest = message({
+  name: 'HoldRequest',
+  apiKey: ApiKey.Heartbeat,
+  validVersions: '0',
+  flexibleVersions: 'none',
+  fields: { tag: int32('0+'), size: int32('0+'), answer: int32('0+') },
+});
+const HoldResponse = message({
+  name: 'HoldResponse',
+  apiKey: ApiKey.Heartbeat,
+  validVersions: '0',
+  flexibleVersions: 'none',
+  fields: { tag: int32('0+'), payload: bytes('0+') },
+});
+
+interface Held {
+  tag: number;
+  release(): void;
+}
+
+function holdApi(held: Held[], autoRelease = false): ApiDefinition {
+  return defineApi({
+    key: ApiKey.Heartbeat,
+    name: 'Hold',
+    minVersion: 0,
+    maxVersion: 0,
+    request: HoldRequest,
+    response: HoldResponse,
+    async handle(request) {
+      if (!autoRelease) await new Promise<void>((release) => held.push({ tag: request.tag, release }));
+      else held.push({ tag: request.tag, release: () => undefined });
+      if (request.answer === 0) return NO_RESPONSE;
+      return { tag: request.tag, payload: Buffer.alloc(request.size, request.tag) };
+    },
+  });
+}
+
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+/** Log lines written by the broker, parsed. */
+function capturedLog(): { lines: Record<string, unknown>[]; logger: ReturnType<typeof createLogger> } {
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger('info', { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+  return { lines, logger };
+}
+
+const produceBody = (topic: string, value: string, acks = -1) => ({
+  transactionalId: null,
+  acks,
+  timeoutMs: 5000,
+  topicData: [{ name: topic, partitionData: [{ index: 0, records: buildRecordBatch([{ value }]) }] }],
+});
+
+describe('pipelining', () => {
+  const held: Held[] = [];
+  let broker: InProcessBroker;
+  let client: WireClient;
+
+  beforeAll(async () => {
+    broker = await startInProcessBroker({ registry: new ApiRegistry([...BROKER_APIS, holdApi(held)]) });
+    await broker.storage.createTopic('silent', 1, {});
+  });
+  afterAll(() => broker.stop());
+  beforeEach(async () => {
+    held.length = 0;
+    client = await WireClient.connect(broker.port);
+  });
+  afterEach(() => client.close());
+
+  test('answers strictly in request order when later requests finish first', async () => {
+    const sent = [1, 2, 3].map((tag) => client.send(HoldRequest, 0, { tag, size: 1, answer: 1 }));
+    await until(() => held.length === 3);
+    const received: number[] = [];
+    const reading = (async () => {
+      for (let i = 0; i < 3; i++) received.push((await client.receive(HoldResponse, 0)).correlationId);
+    })();
+    // Finish the last request first, then the second, then the first.
+    for (const tag of [3, 2, 1]) {
+      held.find((h) => h.tag === tag)!.release();
+      await new Promise((resolve) => setImmediate(resolve));
+      if (tag !== 1) expect(received).toEqual([]);
+    }
+    await reading;
+    expect(received).toEqual(sent);
+  });
+
+  test('a request without an answer keeps its place and writes nothing', async () => {
+    client.send(HoldRequest, 0, { tag: 1, size: 1, answer: 0 });
+    const second = client.send(HoldRequest, 0, { tag: 2, size: 1, answer: 1 });
+    await until(() => held.length === 2);
+    held[1].release();
+    held[0].release();
+    const answer = await client.receive(HoldResponse, 0);
+    expect(answer.correlationId).toBe(second);
+    expect(answer.body.tag).toBe(2);
+  });
+
+  test('produce with acks=0 is stored and not answered', async () => {
+    // (A failing acks=0 produce closes the connection instead: see the api tests.)
+    client.send(ProduceRequest, 7, produceBody('silent', 'v', 0));
+    const metadata = await client.request(MetadataRequest, MetadataResponse, 1, { topics: [{ name: 'silent' }] });
+    expect(metadata.topics[0].name).toBe('silent');
+    await until(() => (broker.storage as MemoryStorage).appendCalls.some((c) => c.topic === 'silent'));
+  });
+});
+
+describe('backpressure', () => {
+  test('stops reading requests beyond the in-flight limit, and resumes', async () => {
+    const held: Held[] = [];
+    const broker = await startInProcessBroker({
+      registry: new ApiRegistry([...BROKER_APIS, holdApi(held)]),
+      maxInFlightRequests: 2,
+    });
+    const client = await WireClient.connect(broker.port);
+    try {
+      const sent = [1, 2, 3, 4, 5].map((tag) => client.send(HoldRequest, 0, { tag, size: 1, answer: 1 }));
+      await until(() => held.length === 2);
+      // Give the connection every chance to read more: it must not.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(held.map((h) => h.tag)).toEqual([1, 2]);
+      const received: number[] = [];
+      while (received.length < 5) {
+        await until(() => held.length > 0);
+        held.shift()!.release();
+        received.push((await client.receive(HoldResponse, 0)).correlationId);
+      }
+      expect(received).toEqual(sent);
+    } finally {
+      client.close();
+      await broker.stop();
+    }
+  });
+
+  test("stops reading while responses wait for 'drain' from a client that does not read", async () => {
+    const calls: Held[] = [];
+    const broker = await startInProcessBroker({ registry: new ApiRegistry([...BROKER_APIS, holdApi(calls, true)]) });
+    const client = await WireClient.connect(broker.port);
+    try {
+      client.socket.pause();
+      const count = 200;
+      const size = 1024 * 1024;
+      for (let tag = 1; tag <= count; tag++) client.send(HoldRequest, 0, { tag, size, answer: 1 });
+      // Wait until the broker stops handling requests (socket buffers are full).
+      let seen = -1;
+      while (seen !== calls.length) {
+        seen = calls.length;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(calls.length).toBeLessThan(count);
+      client.socket.resume();
+      for (let tag = 1; tag <= count; tag++) {
+        const { body } = await client.receive(HoldResponse, 0);
+        expect([body.tag, body.payload.length, body.payload[size - 1]]).toEqual([tag, size, tag % 256]);
+      }
+    } finally {
+      client.close();
+      await broker.stop();
+    }
+  });
+});
+
+describe('graceful stop', () => {
+  test('answers in-flight requests, then closes, and refuses new connections', async () => {
+    const held: Held[] = [];
+    const broker = await startInProcessBroker({ registry: new ApiRegistry([...BROKER_APIS, holdApi(held)]) });
+    const client = await WireClient.connect(broker.port);
+    const idle = await WireClient.connect(broker.port);
+    const correlationId = client.send(HoldRequest, 0, { tag: 9, size: 4, answer: 1 });
+    await until(() => held.length === 1);
+    const stopped = broker.stop();
+    await idle.closed;
+    await expect(WireClient.connect(broker.port)).rejects.toThrow('ECONNREFUSED');
+    held[0].release();
+    const answer = await client.receive(HoldResponse, 0);
+    expect(answer.correlationId).toBe(correlationId);
+    await client.closed;
+    await stopped;
+  });
+});
+
+describe('bad input closes only its connection', () => {
+  let broker: InProcessBroker;
+  let log: ReturnType<typeof capturedLog>;
+
+  beforeAll(async () => {
+    log = capturedLog();
+    broker = await startInProcessBroker({ log: log.logger, settings: { maxRequestBytes: 64 * 1024 } });
+    await broker.storage.createTopic('steady', 1, {});
+  });
+  afterAll(() => broker.stop());
+
+  const frame = (hex: string): Buffer => Buffer.concat([sizePrefix(hex.length / 2), Buffer.from(hex, 'hex')]);
+  const cases: [string, (c: WireClient) => void, string][] = [
+    ['a frame above the maximum size', (c) => c.sendRaw(sizePrefix(64 * 1024 + 1)), 'frame of 65537 bytes exceeds the maximum request size of 65536 bytes'],
+    ['a negative frame size', (c) => c.sendRaw(Buffer.from('80000000', 'hex')), 'frame size prefix is negative'],
+    ['a truncated frame', (c) => {
+      c.sendRaw(Buffer.concat([sizePrefix(100), Buffer.alloc(10)]));
+      c.socket.end();
+    }, 'stream ended inside a frame: got 10 bytes, expected 100 bytes'],
+    ['an unknown API key', (c) => c.sendRaw(frame('03e7' + '0000' + '00000001' + 'ffff')), 'unknown API key 999 (version 0)'],
+    ['an unsupported version', (c) => c.sendRaw(frame('0000' + '0002' + '00000001' + 'ffff')), 'Produce version 2 is not supported (versions 3-8)'],
+    ['a header shorter than 8 bytes', (c) => c.sendRaw(frame('0003')), 'malformed request: request of 2 bytes is shorter than a request header'],
+    ['a body cut short', (c) => c.sendRaw(frame('0003' + '0001' + '00000001' + 'ffff' + '00000001' + '0005' + '6162')), 'malformed request: Metadata v1 request (correlation id 1): topics.name: string of 5 bytes needs 5 bytes at byte 16, but only 2 remain'],
+    ['bytes after the body', (c) => c.sendRaw(frame('0003' + '0001' + '00000001' + 'ffff' + 'ffffffff' + 'aa')), 'Metadata v1 request has 1 bytes after its body'],
+    ['random bytes', (c) => c.sendRaw(Buffer.from('474554202f20485454502f312e310d0a0d0a', 'hex')), 'exceeds the maximum request size'],
+  ];
+
+  test.each(cases)('%s', async (_name, misbehave, reason) => {
+    const good = await WireClient.connect(broker.port);
+    const bad = await WireClient.connect(broker.port);
+    try {
+      const before = await good.request(ProduceRequest, ProduceResponse, 7, produceBody('steady', 'before'));
+      misbehave(bad);
+      await bad.closed;
+      expect(await bad.nextFrame()).toBeUndefined();
+      const reasons = log.lines.filter((l) => l.msg === 'closing connection').map((l) => String(l.reason));
+      expect(reasons).toContainEqual(expect.stringContaining(reason));
+      const after = await good.request(ProduceRequest, ProduceResponse, 7, produceBody('steady', 'after'));
+      expect(before.responses[0].partitionResponses[0].errorCode).toBe(0);
+      expect(after.responses[0].partitionResponses[0].errorCode).toBe(0);
+      expect(after.responses[0].partitionResponses[0].baseOffset).toBe(before.responses[0].partitionResponses[0].baseOffset + 1n);
+    } finally {
+      good.close();
+      bad.close();
+    }
+  });
+
+  test('an ApiVersions version we do not know gets a v0 answer with UNSUPPORTED_VERSION', async () => {
+    const client = await WireClient.connect(broker.port);
+    try {
+      client.sendRaw(frame('0012' + '0063' + '0000002a' + '0001' + '78' + '00' + '0000'));
+      const { correlationId, body } = await client.receive(ApiVersionsResponse, 0);
+      expect(correlationId).toBe(42);
+      expect(body.errorCode).toBe(35);
+      expect(body.apiKeys).toContainEqual({ apiKey: 18, minVersion: 0, maxVersion: 3 });
+      // The connection stays usable: the client retries with a version we know.
+      const retry = await client.request(ApiVersionsRequest, ApiVersionsResponse, 3, { clientSoftwareName: 'x', clientSoftwareVersion: '1' });
+      expect(retry.errorCode).toBe(0);
+    } finally {
+      client.close();
+    }
+  });
+});
