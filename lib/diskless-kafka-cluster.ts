@@ -209,7 +209,7 @@ export class DisklessKafkaCluster extends Construct implements ec2.IConnectable 
       request: capacityRequest,
       clusterName: this.clusterId,
       fileSystemId: this.walFileSystem.fileSystemId,
-      fileSystem: props.walFileSystem ? undefined : this.walFileSystem,
+      fileSystem: this.walFileSystem,
       autoScalingGroup: this.fleet.autoScalingGroup,
       capacityGuard: props.capacityGuard,
     });
