@@ -106,7 +106,7 @@ export class ClusterNode implements WriteGate {
     return this.options.metadataLog.state.get(clusterSection);
   }
 
-  /** Appends this incarnation's registration (a new epoch) and takes its lease. */
+  /** Appends this incarnation's registration (a new epoch) and joins with it. */
   async register(): Promise<number> {
     const { identity, metadataLog } = this.options;
     const outcome = await metadataLog.append(() => ({
@@ -118,6 +118,17 @@ export class ClusterNode implements WriteGate {
     }));
     const epoch = outcome!.sequence;
     metadataLog.setWriterEpoch(epoch);
+    await this.join(epoch);
+    return epoch;
+  }
+
+  /**
+   * Joins the cluster as `epoch` (the sequence of this incarnation's `broker-registered` entry,
+   * appended by the storage engine or by `register`): takes the broker lease and sets up the
+   * controller role. Timers are started separately (startTimers).
+   */
+  async join(epoch: number): Promise<void> {
+    const { identity, metadataLog } = this.options;
     this.myEpoch = epoch;
     this.keeper = new LeaseKeeper(
       new LeaseLog(this.options.store, brokerLeasePrefix(epoch)),
@@ -137,8 +148,20 @@ export class ClusterNode implements WriteGate {
       logger: this.logger.child({ component: 'controller' }),
       selfLeaseCurrent: () => this.leaseCurrent(),
     });
-    this.logger.info({ epoch, ...identity }, 'registered in the cluster');
-    return epoch;
+    this.logger.info({ epoch, ...identity }, 'joined the cluster');
+  }
+
+  /**
+   * Resolves once this node's WAL directory may be written: every older incarnation of the node is
+   * fenced or gone and its records replayed (polls the log; timers must be running). Rejects if
+   * this broker is fenced meanwhile.
+   */
+  async waitUntilWalReusable(): Promise<void> {
+    for (;;) {
+      if (this.fenced) throw new Error(`epoch ${this.myEpoch} was fenced before its WAL could be used`);
+      if (this.myEpoch !== undefined && this.state.walReusable(this.myEpoch)) return;
+      await new Promise((resolve) => setTimeout(resolve, this.options.timing.pollIntervalMs));
+    }
   }
 
   /** The storage engine that takes and gives up partitions (set once it exists). */
@@ -224,6 +247,25 @@ export class ClusterNode implements WriteGate {
       this.leaseCurrent() &&
       this.state.partition(partition.topic, partition.partition).owner === this.myEpoch
     );
+  }
+
+  /** The storage engine's partition gate: NOT_LEADER_OR_FOLLOWER unless this broker serves the partition. */
+  partitionGate(topic: string, partition: number): ErrorCode | undefined {
+    return this.servesLocally(topic, partition) ? undefined : ErrorCode.NOT_LEADER_OR_FOLLOWER;
+  }
+
+  /**
+   * The storage engine's acknowledgement gate, run after a batch is durable: refuses unless this
+   * broker's lease is current. (Ownership needs no check here: it only leaves a live broker by its
+   * own release, after the appends in flight were uploaded.)
+   */
+  acknowledgeGate(): void {
+    if (this.myEpoch === undefined || this.fenced || !this.leaseCurrent()) {
+      throw new KafkaError(
+        ErrorCode.NOT_LEADER_OR_FOLLOWER,
+        `broker ${this.options.identity.nodeId} (epoch ${this.myEpoch}) cannot prove its lease is current: not acknowledging`,
+      );
+    }
   }
 
   /** Loaded here, owned, recovered, not moving, WAL reusable, lease current, not draining. */

@@ -159,6 +159,9 @@ describe('ClusterNode', () => {
     expect(() => node.checkWritable({ topic: 't', partition: 0 })).not.toThrow();
     expect(node.mayAcknowledge({ topic: 't', partition: 0 })).toBe(true);
     expect(() => node.checkWritable({ topic: 'other', partition: 0 })).toThrow(KafkaError);
+    expect(node.partitionGate('t', 1)).toBeUndefined();
+    expect(node.partitionGate('other', 0)).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    expect(() => node.acknowledgeGate()).not.toThrow();
     // No renewal for a whole lease: the broker stops acknowledging before anyone may fence it.
     cluster.clock.advance(timing.leaseMs);
     expect(node.mayAcknowledge({ topic: 't', partition: 0 })).toBe(false);
@@ -169,6 +172,7 @@ describe('ClusterNode', () => {
       code = (error as KafkaError).code;
     }
     expect(code).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    expect(() => node.acknowledgeGate()).toThrow('cannot prove its lease is current: not acknowledging');
     // A successful renewal brings it back (it was never fenced).
     await node.renewOnce();
     expect(node.mayAcknowledge({ topic: 't', partition: 0 })).toBe(true);
@@ -269,9 +273,15 @@ describe('ClusterNode', () => {
     const state = () => restarted.log.state.get(clusterSection);
     expect(state().walReusable(restarted.node.epoch!)).toBe(false);
     expect(restarted.host.served).toEqual([]);
+    let reusable = false;
+    const waiting = restarted.node.waitUntilWalReusable().then(() => {
+      reusable = true;
+    });
     await cluster.rounds(roundsToExpire + 4);
     expect(state().broker(old.node.epoch!)?.status).toBe('fenced');
     expect(state().walReusable(restarted.node.epoch!)).toBe(true);
+    await waiting;
+    expect(reusable).toBe(true);
     const owners = cluster.owners('t', 6);
     expect([1, 2, 3].map((id) => owners.filter((o) => o === id).length)).toEqual([2, 2, 2]);
     // It got its share by moves: the others uploaded (quiesced) what they handed over.
