@@ -5,7 +5,7 @@
 import { defineApi, NO_RESPONSE, type ApiDefinition } from '../../../broker/api/api';
 import { ApiRegistry, BROKER_APIS } from '../../../broker/api/registry';
 import { createLogger } from '../../../broker/log';
-import { ApiKey } from '../../../broker/protocol/api-keys';
+import type { ApiKey } from '../../../broker/protocol/api-keys';
 import { sizePrefix } from '../../../broker/protocol/framing';
 import { ApiVersionsRequest, ApiVersionsResponse } from '../../../broker/protocol/messages/api-versions';
 import { MetadataRequest, MetadataResponse } from '../../../broker/protocol/messages/metadata';
@@ -16,17 +16,20 @@ import { startInProcessBroker, type InProcessBroker } from '../../support/in-pro
 import type { MemoryStorage } from '../../support/memory-storage';
 import { WireClient } from '../../support/wire-client';
 
+/** A key no Kafka API uses, for a test-only API. */
+const HOLD_API_KEY = 1000 as ApiKey;
+
 /** A test API whose handler waits until the test releases it, then answers with `size` bytes. */
 const HoldRequest = message({
   name: 'HoldRequest',
-  apiKey: ApiKey.Heartbeat,
+  apiKey: HOLD_API_KEY,
   validVersions: '0',
   flexibleVersions: 'none',
   fields: { tag: int32('0+'), size: int32('0+'), answer: int32('0+') },
 });
 const HoldResponse = message({
   name: 'HoldResponse',
-  apiKey: ApiKey.Heartbeat,
+  apiKey: HOLD_API_KEY,
   validVersions: '0',
   flexibleVersions: 'none',
   fields: { tag: int32('0+'), payload: bytes('0+') },
@@ -39,7 +42,7 @@ interface Held {
 
 function holdApi(held: Held[], autoRelease = false): ApiDefinition {
   return defineApi({
-    key: ApiKey.Heartbeat,
+    key: HOLD_API_KEY,
     name: 'Hold',
     minVersion: 0,
     maxVersion: 0,
