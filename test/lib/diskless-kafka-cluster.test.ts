@@ -41,7 +41,12 @@ describe('DisklessKafkaCluster', () => {
         OntapConfiguration: Match.objectLike({ DeploymentType: 'MULTI_AZ_2', ThroughputCapacity: 384 }),
       });
       template.resourceCountIs('AWS::S3::Bucket', 2);
-      template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', { MinSize: '3', DesiredCapacity: '3', MaxSize: '6' });
+      // The sizes come from the capacity plan (lib/capacity): one broker per zone at the default 3 AKUs.
+      const fleet = cluster.capacityPlan.fleet!;
+      expect([fleet.minBrokers, fleet.desiredBrokers]).toEqual([3, 3]);
+      template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
+        MinSize: String(fleet.minBrokers), DesiredCapacity: String(fleet.desiredBrokers), MaxSize: String(fleet.maxBrokers),
+      });
       expect(cluster.akus).toBe(3);
       expect(cluster.walThroughputMBps).toBe(384);
     });
@@ -154,13 +159,13 @@ describe('DisklessKafkaCluster', () => {
     });
 
     test.each([
-      ['MULTI_AZ_2', 768],
-      ['MULTI_AZ_2', 6144],
-      ['MULTI_AZ_1', 128],
-      ['MULTI_AZ_1', 4096],
-    ] as const)('a %s WAL at %d MBps', (walDeploymentType, walThroughputMBps) => {
+      ['MULTI_AZ_2', 768, 3],
+      ['MULTI_AZ_2', 6144, 3],
+      ['MULTI_AZ_1', 128, 1],
+      ['MULTI_AZ_1', 4096, 3],
+    ] as const)('a %s WAL at %d MBps (%d AKU)', (walDeploymentType, walThroughputMBps, akus) => {
       const stack = testStack();
-      clusterIn(stack, { walDeploymentType, walThroughputMBps, walStorageCapacityGiB: 2048 });
+      clusterIn(stack, { walDeploymentType, walThroughputMBps, akus, walStorageCapacityGiB: 2048 });
       Template.fromStack(stack).hasResourceProperties('AWS::FSx::FileSystem', {
         StorageCapacity: 2048,
         OntapConfiguration: Match.objectLike({ DeploymentType: walDeploymentType, ThroughputCapacity: walThroughputMBps }),
@@ -168,7 +173,7 @@ describe('DisklessKafkaCluster', () => {
     });
 
     test('MULTI_AZ_1 defaults to its smallest tier', () => {
-      expect(clusterIn(testStack(), { walDeploymentType: 'MULTI_AZ_1' }).walThroughputMBps).toBe(128);
+      expect(clusterIn(testStack(), { walDeploymentType: 'MULTI_AZ_1', akus: 1 }).walThroughputMBps).toBe(128);
     });
 
     test('an On-Demand base, instance types, cluster id, akus', () => {
@@ -178,6 +183,7 @@ describe('DisklessKafkaCluster', () => {
         instanceTypes: [new ec2.InstanceType('c7g.xlarge'), new ec2.InstanceType('c6g.xlarge')],
         clusterId: 'orders-prod',
         akus: 6,
+        walThroughputMBps: 768,
       });
       Template.fromStack(stack).hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
         MixedInstancesPolicy: {
