@@ -9,6 +9,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { CfnResource } from 'aws-cdk-lib';
 import { CustomResource, Duration, Names, Stack, Validations } from 'aws-cdk-lib';
 import type * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -18,6 +19,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
+import type { IConstruct } from 'constructs';
 import { Construct } from 'constructs';
 import { acknowledgeWildcardResource } from '../private/nag';
 import type { CapacityGuardConfig } from './guard-config';
@@ -111,6 +113,7 @@ export class CapacityGuard extends Construct {
       bundling: { externalModules: [], minify: true, sourceMap: false },
     });
 
+    dependOnPolicyOnly(this.function, role);
     this.resource = this.createCustomResource(config, retention);
     this.resource.node.addDependency(role);
     const target = (trigger: 'schedule' | 'scaling-event') =>
@@ -192,6 +195,7 @@ export class CapacityGuard extends Construct {
       frameworkOnEventRole: frameworkRole,
       logGroup: frameworkLogs,
     });
+    dependOnPolicyOnly(provider.node.findChild('framework-onEvent'), frameworkRole);
     acknowledgeWildcardResource(
       frameworkRole.node.findChild('DefaultPolicy'),
       `${this.function.functionArn}:*`,
@@ -204,6 +208,16 @@ export class CapacityGuard extends Construct {
       properties: { Config: Stack.of(this).toJsonString(config) },
     });
   }
+}
+
+/**
+ * A function must wait for its role's policy, but CDK also makes it wait for the role itself, which
+ * its `Role: Fn::GetAtt` already implies (cfn-lint W3005): keep the policy only.
+ */
+function dependOnPolicyOnly(fn: IConstruct, role: iam.Role): void {
+  const cfnFunction = fn.node.defaultChild as CfnResource;
+  const policy = role.node.findChild('DefaultPolicy').node.defaultChild as CfnResource;
+  cfnFunction.addOverride('DependsOn', [policy.logicalId]);
 }
 
 /** The handler's source when running from TypeScript, its compiled file when running from dist/. */

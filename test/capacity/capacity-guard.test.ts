@@ -133,3 +133,12 @@ test('IAM: reads where no resource can be named, UpdateAutoScalingGroup on this 
     },
   });
 });
+
+test('each function waits for its role policy, and not redundantly for the role it references (cfn-lint W3005)', () => {
+  const functions = Object.values(template.findResources('AWS::Lambda::Function')) as { DependsOn?: string[] }[];
+  expect(functions).toHaveLength(2);
+  for (const fn of functions) {
+    expect(fn.DependsOn).toHaveLength(1);
+    expect(fn.DependsOn![0]).toMatch(/RoleDefaultPolicy/);
+  }
+});
