@@ -27,8 +27,11 @@ RUN npx esbuild broker/main.ts --bundle --platform=node --target=node20 --packag
       --sourcemap --outfile=dist/broker.js
 
 FROM ${NODE_IMAGE} AS runtime
-ENV NODE_ENV=production
+# DK_DATA_DIR: the broker's local scratch directory, writable by the node user. The WAL
+# (DK_WAL_DIR) and the objects (DK_OBJECT_STORE) are set elsewhere by the fleet.
+ENV NODE_ENV=production DK_DATA_DIR=/var/lib/diskless-kafka
 WORKDIR /app
+RUN mkdir -p /var/lib/diskless-kafka && chown node:node /var/lib/diskless-kafka
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=deps /app/package.json ./package.json
 COPY --from=build /src/dist ./dist
