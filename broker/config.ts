@@ -44,6 +44,20 @@ export interface BrokerConfig {
   readonly maxRequestBytes: number;
   readonly messageMaxBytes: number;
   readonly logLevel: LogLevel;
+  // --- the cluster (broker/cluster/, issue 6) ---
+  /** Join a cluster: leases, partition ownership, failover and fencing through the object store. */
+  readonly clusterMode: boolean;
+  readonly leaseMs: number;
+  readonly leaseRenewMs: number;
+  /** How often the metadata log and the leases are read. */
+  readonly clusterPollMs: number;
+  /** The longest a drain (SIGTERM, Spot notice, lifecycle hook) may take before the broker exits anyway. */
+  readonly drainDeadlineMs: number;
+  /** 'auto' (the EC2 instance metadata service, if it answers), 'off', or the service's URL. */
+  readonly instanceMetadata: string;
+  /** The Auto Scaling termination lifecycle hook the drain completes. */
+  readonly lifecycleHookName: string | undefined;
+  readonly autoScalingGroupName: string | undefined;
 }
 
 type Raw = Readonly<Record<string, string | undefined>>;
@@ -259,6 +273,67 @@ const OPTIONS: { [K in keyof BrokerConfig]: OptionSpec<K> } = {
     description: LOG_LEVELS.join(', '),
     defaultText: 'info',
     parse: withDefault<LogLevel>('info', logLevel),
+  },
+  clusterMode: {
+    key: 'clusterMode',
+    valueName: 'true|false',
+    description: 'join a cluster of brokers sharing the WAL root and object store (npm run cluster sets it)',
+    defaultText: 'false',
+    parse: withDefault(false, boolean),
+  },
+  leaseMs: {
+    key: 'leaseMs',
+    valueName: 'MS',
+    description: 'cluster: how long a broker may acknowledge after a lease renewal; its partitions move about this long after it dies',
+    defaultText: '10000',
+    parse: withDefault(10_000, integer(100, 600_000)),
+  },
+  leaseRenewMs: {
+    key: 'leaseRenewMs',
+    valueName: 'MS',
+    description: 'cluster: how often the lease is renewed (at most a third of --lease-ms)',
+    defaultText: '2000',
+    parse: (value, given) => {
+      const renewMs = withDefault(2_000, integer(10, 200_000))(value);
+      const leaseMs = Number(given['lease-ms'] ?? 10_000);
+      if (Number.isFinite(leaseMs) && renewMs * 3 > leaseMs) throw new Error(`at most a third of --lease-ms (${leaseMs})`);
+      return renewMs;
+    },
+  },
+  clusterPollMs: {
+    key: 'clusterPollMs',
+    valueName: 'MS',
+    description: 'cluster: how often the metadata log and the leases are read',
+    defaultText: '500',
+    parse: withDefault(500, integer(10, 60_000)),
+  },
+  drainDeadlineMs: {
+    key: 'drainDeadlineMs',
+    valueName: 'MS',
+    description: 'cluster: a drain that takes longer exits without handing off (the WAL is replayed instead)',
+    defaultText: '90000',
+    parse: withDefault(90_000, integer(1_000, 3_600_000)),
+  },
+  instanceMetadata: {
+    key: 'instanceMetadata',
+    valueName: 'auto|off|URL',
+    description: 'cluster: where to poll for Spot interruption and Auto Scaling termination notices',
+    defaultText: 'auto (EC2 instance metadata, when it answers)',
+    parse: (value) => (value === undefined || value === 'auto' || value === 'off' ? (value ?? 'auto') : httpUrl(value)),
+  },
+  lifecycleHookName: {
+    key: 'lifecycleHookName',
+    valueName: 'NAME',
+    description: 'cluster: the termination lifecycle hook the drain completes',
+    defaultText: 'none',
+    parse: (value) => (value === undefined ? undefined : nonEmpty(value)),
+  },
+  autoScalingGroupName: {
+    key: 'autoScalingGroupName',
+    valueName: 'NAME',
+    description: 'cluster: the Auto Scaling group of that hook',
+    defaultText: 'none',
+    parse: (value) => (value === undefined ? undefined : nonEmpty(value)),
   },
 };
 
