@@ -7,4 +7,5 @@ export * from './broker-image';
 export * from './broker-fleet';
 export * from './diskless-kafka-cluster';
 
-// Capacity rules (lib/capacity/): exported below by the capacity engineer.
+// Capacity rules (lib/capacity/): the model, the DisklessKafkaChecks policy pack, the CapacityGuard.
+export * from './capacity';
