@@ -25,31 +25,8 @@ const FLEET_ZONES = 3;
 /** Mixed-instances policies take at most this many instance types (launch template overrides). */
 const MAX_INSTANCE_TYPES = 40;
 
-export interface BrokerFleetProps {
-  /** The VPC of the brokers. */
-  readonly vpc: ec2.IVpc;
-  /**
-   * The brokers' subnets: exactly one in each of three Availability Zones.
-   *
-   * @default - the VPC's private subnets with egress
-   */
-  readonly vpcSubnets?: ec2.SubnetSelection;
-  /** The WAL the brokers mount over NFS; the fleet opens its NFS ports to the brokers. */
-  readonly walFileSystem: IWalFileSystem;
-  /** Where the brokers keep the data; the fleet's role is granted access to it. */
-  readonly storage: IStreamStorage;
-  /** The Kafka cluster id every broker reports (DK_CLUSTER_ID): [A-Za-z0-9._-], 1 to 64 characters. */
-  readonly clusterId: string;
-  /** The fewest brokers. */
-  readonly minCapacity: number;
-  /** The most brokers. */
-  readonly maxCapacity: number;
-  /**
-   * The number of brokers to run. When set, every deployment resets the group to it.
-   *
-   * @default - `minCapacity` at creation, then left alone
-   */
-  readonly desiredCapacity?: number;
+/** How the brokers run: the options a DisklessKafkaCluster passes through to its fleet. */
+export interface BrokerFleetOptions {
   /**
    * The broker image.
    *
@@ -103,6 +80,34 @@ export interface BrokerFleetProps {
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
+}
+
+/** What a fleet is wired to, and its size. */
+export interface BrokerFleetProps extends BrokerFleetOptions {
+  /** The VPC of the brokers. */
+  readonly vpc: ec2.IVpc;
+  /**
+   * The brokers' subnets: exactly one in each of three Availability Zones.
+   *
+   * @default - the VPC's private subnets with egress
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /** The WAL the brokers mount over NFS; the fleet opens its NFS ports to the brokers. */
+  readonly walFileSystem: IWalFileSystem;
+  /** Where the brokers keep the data; the fleet's role is granted access to it. */
+  readonly storage: IStreamStorage;
+  /** The Kafka cluster id every broker reports (DK_CLUSTER_ID): [A-Za-z0-9._-], 1 to 64 characters. */
+  readonly clusterId: string;
+  /** The fewest brokers. */
+  readonly minCapacity: number;
+  /** The most brokers. */
+  readonly maxCapacity: number;
+  /**
+   * The number of brokers to run. When set, every deployment resets the group to it.
+   *
+   * @default - `minCapacity` at creation, then left alone
+   */
+  readonly desiredCapacity?: number;
 }
 
 /**

@@ -3,10 +3,8 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
-import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { BrokerFleet, DEFAULT_BROKER_INSTANCE_TYPES } from './broker-fleet';
-import type { BrokerImage } from './broker-image';
+import { BrokerFleet, type BrokerFleetOptions, DEFAULT_BROKER_INSTANCE_TYPES } from './broker-fleet';
 import type { CapacityGuard } from './capacity/capacity-guard';
 import { attachCapacityChecks, type ClusterCapacityOptions, planClusterCapacity } from './capacity/cluster-capacity';
 import type { CapacityPlan, CapacityRequest } from './capacity/plan';
@@ -16,7 +14,11 @@ import { validateWalDeploymentType, validateWalThroughput } from './private/wal-
 import { StreamStorage } from './stream-storage';
 import { type IWalFileSystem, WalFileSystem } from './wal-file-system';
 
-export interface DisklessKafkaClusterProps extends ClusterCapacityOptions {
+/**
+ * The cluster's props: its own, the capacity options (lib/capacity) and the brokers' options
+ * (BrokerFleetOptions: image, instance types, On-Demand base, port, drain timeout, ...).
+ */
+export interface DisklessKafkaClusterProps extends ClusterCapacityOptions, BrokerFleetOptions {
   /**
    * An existing VPC. Its private subnets with egress (or `vpcSubnets`) must be one in each of
    * three Availability Zones.
@@ -89,24 +91,6 @@ export interface DisklessKafkaClusterProps extends ClusterCapacityOptions {
    */
   readonly akus?: number;
   /**
-   * The instance types Spot may choose from, one CPU architecture.
-   *
-   * @default - DEFAULT_BROKER_INSTANCE_TYPES (Graviton)
-   */
-  readonly instanceTypes?: ec2.InstanceType[];
-  /**
-   * Brokers on On-Demand instances; all others run on Spot.
-   *
-   * @default 0
-   */
-  readonly onDemandBaseCapacity?: number;
-  /**
-   * The broker image.
-   *
-   * @default BrokerImage.fromAsset()
-   */
-  readonly image?: BrokerImage;
-  /**
    * The Kafka cluster id the brokers report: [A-Za-z0-9._-], 1 to 64 characters.
    *
    * @default - 22 URL-safe base64 characters derived from this construct's path (stable across deployments)
@@ -118,12 +102,6 @@ export interface DisklessKafkaClusterProps extends ClusterCapacityOptions {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
-  /**
-   * An SNS topic for the broker group's scaling notifications.
-   *
-   * @default - none
-   */
-  readonly notificationTopic?: sns.ITopic;
 }
 
 /** The brokers' size, as the fleet takes it. */
@@ -197,10 +175,7 @@ export class DisklessKafkaCluster extends Construct implements ec2.IConnectable 
       walFileSystem: this.walFileSystem,
       storage: this.storage,
       clusterId: this.clusterId,
-      image: props.image,
-      instanceTypes: props.instanceTypes,
-      onDemandBaseCapacity: props.onDemandBaseCapacity,
-      notificationTopic: props.notificationTopic,
+      ...fleetOptionsOf(props),
       ...this.fleetCapacity(),
     });
     this.connections = this.fleet.connections;
@@ -298,6 +273,12 @@ function validateClusterProps(props: DisklessKafkaClusterProps): void {
   if (zones && (zones.length !== 3 || new Set(zones).size !== 3)) {
     throw new Error(`DisklessKafkaCluster availabilityZones must name three different zones; got ${zones.length} (${listOf(zones)})`);
   }
+}
+
+/** The props the cluster passes through to its fleet, and only those. */
+function fleetOptionsOf(props: DisklessKafkaClusterProps): BrokerFleetOptions {
+  const { image, instanceTypes, onDemandBaseCapacity, kafkaPort, drainTimeout, rootVolumeSizeGiB, notificationTopic, logRetention } = props;
+  return { image, instanceTypes, onDemandBaseCapacity, kafkaPort, drainTimeout, rootVolumeSizeGiB, notificationTopic, logRetention };
 }
 
 /** A Kafka-style cluster id (22 URL-safe base64 characters) derived from the construct's unique address. */

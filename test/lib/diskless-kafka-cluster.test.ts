@@ -1,4 +1,4 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -176,10 +176,12 @@ describe('DisklessKafkaCluster', () => {
       expect(clusterIn(testStack(), { walDeploymentType: 'MULTI_AZ_1', akus: 1 }).walThroughputMBps).toBe(128);
     });
 
-    test('an On-Demand base, instance types, cluster id, akus', () => {
+    test('an On-Demand base, instance types, broker options, cluster id, akus', () => {
       const stack = testStack();
       const cluster = clusterIn(stack, {
         onDemandBaseCapacity: 1,
+        kafkaPort: 19092,
+        drainTimeout: Duration.minutes(10),
         instanceTypes: [new ec2.InstanceType('c7g.xlarge'), new ec2.InstanceType('c6g.xlarge')],
         clusterId: 'orders-prod',
         akus: 6,
@@ -191,6 +193,8 @@ describe('DisklessKafkaCluster', () => {
           LaunchTemplate: Match.objectLike({ Overrides: [{ InstanceType: 'c7g.xlarge' }, { InstanceType: 'c6g.xlarge' }] }),
         },
       });
+      Template.fromStack(stack).hasResourceProperties('AWS::AutoScaling::LifecycleHook', { HeartbeatTimeout: 600 });
+      expect(stack.resolve(cluster.bootstrapServers)).toEqual({ 'Fn::Join': ['', [expect.anything(), ':19092']] });
       expect(cluster.clusterId).toBe('orders-prod');
       expect(cluster.akus).toBe(6);
     });

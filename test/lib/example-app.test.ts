@@ -57,6 +57,21 @@ function validationFindings(outdir: string): { plugin: string; conclusion: strin
   }));
 }
 
+/** The plugins that failed or reported a violation (an empty list passes the gate). */
+function unresolvedFindings(outdir: string): ReturnType<typeof validationFindings> {
+  return validationFindings(outdir).filter((finding) => finding.conclusion !== 'success' || finding.violations > 0);
+}
+
+/** Synthesizes the app; returns what synth threw, or undefined. */
+function synthesize(app: App): unknown {
+  try {
+    app.synth();
+    return undefined;
+  } catch (error) {
+    return error;
+  }
+}
+
 /** Every acknowledgement recorded in the app: where it sits, what it acknowledges, why. */
 function acknowledgements(app: App): { path: string; id: string; reason: string; construct: IConstruct }[] {
   return app.node.findAll().flatMap((construct) => construct.node.metadata
@@ -91,17 +106,12 @@ const lintTitle = (what: string) => (CFN_LINT ? what : `${what} (skipped: cfn-li
 describe('the example app (npx cdk synth)', () => {
   const outdir = tempDir('dk-example-');
   const { app, stack } = createExampleApp({ outdir, context: { ...CLI_CONTEXT, 'diskless-kafka:region': REGION } });
-  let synthError: unknown;
-  try {
-    app.synth();
-  } catch (error) {
-    synthError = error;
-  }
+  const synthError = synthesize(app);
 
   test('synthesizes with the AwsSolutions pack and CloudFormation Validate on, and nothing reported', () => {
     expect(synthError).toBeUndefined();
     expect(app.node.tryGetContext(VALIDATE_FLAG)).toBe(true);
-    expect(validationFindings(outdir).filter((finding) => finding.conclusion !== 'success' || finding.violations > 0)).toEqual([]);
+    expect(unresolvedFindings(outdir)).toEqual([]);
   });
 
   test("every acknowledgement of this package's own sits on one resource, with a specific reason", () => {
@@ -193,16 +203,11 @@ describe('a cluster using every option', () => {
     akus: 6,
     image: BrokerImage.fromRegistry('public.ecr.aws/acme/diskless-kafka:1.0.0'),
   });
-  let synthError: unknown;
-  try {
-    app.synth();
-  } catch (error) {
-    synthError = error;
-  }
+  const synthError = synthesize(app);
 
   test('synthesizes with the AwsSolutions pack and CloudFormation Validate on, and nothing reported', () => {
     expect(synthError).toBeUndefined();
-    expect(validationFindings(outdir).filter((finding) => finding.conclusion !== 'success' || finding.violations > 0)).toEqual([]);
+    expect(unresolvedFindings(outdir)).toEqual([]);
     expect(templatesIn(outdir)).toHaveLength(2);
   });
 
