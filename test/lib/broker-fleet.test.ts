@@ -209,6 +209,10 @@ describe('BrokerFleet', () => {
         expect(shellcheck(userData)).toBe('');
       });
 
+      test('fits in EC2 user data (16 KiB before base64)', () => {
+        expect(Buffer.byteLength(userData)).toBeLessThan(16 * 1024);
+      });
+
       test('mounts the WAL volume over NFS 4.1, hard, with the documented options', () => {
         expect(userData).toContain("readonly WAL_JUNCTION_PATH='/wal'");
         expect(userData).toContain(`readonly WAL_MOUNT_OPTIONS='${WAL_MOUNT_OPTIONS}'`);
