@@ -45,7 +45,7 @@ export function formatPlanText(plan: CapacityPlan): string {
 
 export function formatPlanMarkdown(plan: CapacityPlan): string {
   const escape = (text: string) => text.replace(/\|/g, '\\|');
-  return ['| | |', '|---|---|', ...planRows(plan).map(([label, value]) => `| ${label} | ${escape(value)} |`)].join('\n');
+  return ['| Capacity plan | |', '|---|---|', ...planRows(plan).map(([label, value]) => `| ${label} | ${escape(value)} |`)].join('\n');
 }
 
 /** One line for a stack output: tier, AKUs, brokers, headroom. */

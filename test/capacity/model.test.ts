@@ -411,7 +411,7 @@ describe('the capacity plan', () => {
     expect(text).toContain('WAL headroom    210 MiB/s of writes (70%)');
     expect(text).toContain('Findings        warning WalOversized: 3 AKU need 90 MiB/s');
     expect(formatPlanMarkdown(plan).split('\n').slice(0, 3)).toEqual([
-      '| | |',
+      '| Capacity plan | |',
       '|---|---|',
       '| WAL tier | MULTI_AZ_2 768 MBps: 300 MiB/s of Kafka writes (measured), 10 AKU |',
     ]);
