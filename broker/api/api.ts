@@ -12,6 +12,7 @@
  * requests reach storage in the order the client sent them.
  */
 import type { ClusterView } from '../cluster/cluster-view';
+import type { GroupCoordinator } from '../coordinator/coordinator';
 import type { Logger } from '../log';
 import type { ApiKey } from '../protocol/api-keys';
 import type { DecodedStruct, EncodableStruct, Fields, MessageSchema } from '../protocol/schema';
@@ -44,6 +45,11 @@ export interface BrokerServices {
   readonly cluster: ClusterView;
   readonly settings: BrokerSettings;
   readonly apis: ApiCatalog;
+  /**
+   * The group coordinator (broker/coordinator). Optional so that tests of other APIs can run a
+   * server without one; the group APIs then answer COORDINATOR_NOT_AVAILABLE.
+   */
+  readonly groups?: GroupCoordinator;
 }
 
 export interface RequestContext {

@@ -22,11 +22,21 @@ import { produceApi } from './00-produce';
 import { fetchApi } from './01-fetch';
 import { listOffsetsApi } from './02-list-offsets';
 import { metadataApi } from './03-metadata';
+import { offsetCommitApi } from './08-offset-commit';
+import { offsetFetchApi } from './09-offset-fetch';
+import { findCoordinatorApi } from './10-find-coordinator';
+import { joinGroupApi } from './11-join-group';
+import { heartbeatApi } from './12-heartbeat';
+import { leaveGroupApi } from './13-leave-group';
+import { syncGroupApi } from './14-sync-group';
+import { describeGroupsApi } from './15-describe-groups';
+import { listGroupsApi } from './16-list-groups';
 import { apiVersionsApi } from './18-api-versions';
 import { createTopicsApi } from './19-create-topics';
 import { deleteTopicsApi } from './20-delete-topics';
 import { initProducerIdApi } from './22-init-producer-id';
 import { describeConfigsApi } from './32-describe-configs';
+import { deleteGroupsApi } from './42-delete-groups';
 import type { ApiCatalog, ApiDefinition, ApiVersionRange } from './api';
 
 export const BROKER_APIS: readonly ApiDefinition[] = [
@@ -34,11 +44,21 @@ export const BROKER_APIS: readonly ApiDefinition[] = [
   fetchApi,
   listOffsetsApi,
   metadataApi,
+  offsetCommitApi,
+  offsetFetchApi,
+  findCoordinatorApi,
+  joinGroupApi,
+  heartbeatApi,
+  leaveGroupApi,
+  syncGroupApi,
+  describeGroupsApi,
+  listGroupsApi,
   apiVersionsApi,
   createTopicsApi,
   deleteTopicsApi,
   initProducerIdApi,
   describeConfigsApi,
+  deleteGroupsApi,
 ];
 
 export class ApiRegistry implements ApiCatalog {
