@@ -58,6 +58,16 @@ export interface BrokerConfig {
   /** The Auto Scaling termination lifecycle hook the drain completes. */
   readonly lifecycleHookName: string | undefined;
   readonly autoScalingGroupName: string | undefined;
+  // --- consumer groups (broker/coordinator/, issue 5) ---
+  /** Partitions of __consumer_offsets when it is created; a group lives in one of them. */
+  readonly offsetsTopicPartitions: number;
+  /** How long an Empty group waits for more members before its first generation. */
+  readonly groupInitialRebalanceDelayMs: number;
+  readonly groupMinSessionTimeoutMs: number;
+  readonly groupMaxSessionTimeoutMs: number;
+  /** How long a group that became Empty keeps its committed offsets. */
+  readonly offsetsRetentionMinutes: number;
+  readonly offsetsRetentionCheckIntervalMs: number;
 }
 
 type Raw = Readonly<Record<string, string | undefined>>;
@@ -334,6 +344,53 @@ const OPTIONS: { [K in keyof BrokerConfig]: OptionSpec<K> } = {
     description: 'cluster: the Auto Scaling group of that hook',
     defaultText: 'none',
     parse: (value) => (value === undefined ? undefined : nonEmpty(value)),
+  },
+  offsetsTopicPartitions: {
+    key: 'offsetsTopicPartitions',
+    valueName: 'N',
+    description: 'groups: partitions of __consumer_offsets when it is created (an existing topic keeps its count)',
+    defaultText: '50',
+    parse: withDefault(50, integer(1, 1000)),
+  },
+  groupInitialRebalanceDelayMs: {
+    key: 'groupInitialRebalanceDelayMs',
+    valueName: 'MS',
+    description: 'groups: how long a new group waits for more members before its first rebalance',
+    defaultText: '3000',
+    parse: withDefault(3_000, integer(0, 300_000)),
+  },
+  groupMinSessionTimeoutMs: {
+    key: 'groupMinSessionTimeoutMs',
+    valueName: 'MS',
+    description: 'groups: the shortest session timeout a member may ask for',
+    defaultText: '6000',
+    parse: withDefault(6_000, integer(1, 3_600_000)),
+  },
+  groupMaxSessionTimeoutMs: {
+    key: 'groupMaxSessionTimeoutMs',
+    valueName: 'MS',
+    description: 'groups: the longest session timeout a member may ask for',
+    defaultText: '1800000',
+    parse: (value, given) => {
+      const maxMs = withDefault(1_800_000, integer(1, 3_600_000))(value);
+      const minMs = Number(given['group-min-session-timeout-ms'] ?? 6_000);
+      if (Number.isFinite(minMs) && maxMs < minMs) throw new Error(`at least --group-min-session-timeout-ms (${minMs})`);
+      return maxMs;
+    },
+  },
+  offsetsRetentionMinutes: {
+    key: 'offsetsRetentionMinutes',
+    valueName: 'MINUTES',
+    description: 'groups: how long a group that has become empty keeps its committed offsets',
+    defaultText: '10080 (7 days)',
+    parse: withDefault(10_080, integer(1, 10 * 365 * 24 * 60)),
+  },
+  offsetsRetentionCheckIntervalMs: {
+    key: 'offsetsRetentionCheckIntervalMs',
+    valueName: 'MS',
+    description: 'groups: how often expired offsets are removed',
+    defaultText: '600000',
+    parse: withDefault(600_000, integer(1_000, 24 * 3_600_000)),
   },
 };
 
