@@ -1,6 +1,7 @@
 /**
  * The example app: one stack holding a DisklessKafkaCluster at its defaults, checked at synth by
- * cdk-nag's AwsSolutions pack and CloudFormation Validate. `npx cdk synth` runs it (through
+ * cdk-nag's AwsSolutions pack, the package's own capacity policy pack (DisklessKafkaChecks) and
+ * CloudFormation Validate. `npx cdk synth` runs it (through
  * bin/diskless-kafka.ts); tests synthesize exactly this app through createExampleApp().
  *
  * Context (cdk.json or `-c key=value`), all optional:
@@ -13,7 +14,7 @@ import { App, CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
-import { DisklessKafkaCluster } from '../lib';
+import { DisklessKafkaChecks, DisklessKafkaCluster } from '../lib';
 
 export const REGION_CONTEXT = 'diskless-kafka:region';
 export const ZONES_CONTEXT = 'diskless-kafka:availabilityZones';
@@ -69,7 +70,7 @@ export function createExampleApp(options: ExampleAppOptions = {}): ExampleApp {
     availabilityZones: zones,
     description: 'diskless-kafka example: a Kafka-compatible cluster with its WAL on FSx for NetApp ONTAP and its data in S3',
   });
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new DisklessKafkaChecks());
   return { app, stack };
 }
 

@@ -12,15 +12,13 @@ import { acknowledgeWildcardResource, defaultPolicyOf } from './private/nag';
 import { listOf, validateInteger, validatePattern } from './private/validate';
 import type { IStreamStorage } from './stream-storage';
 import type { IWalFileSystem } from './wal-file-system';
+import { FLEET_ZONES } from './capacity/fleet';
 
 /** Graviton types of similar size (2 vCPUs, 8-16 GiB): several pools for Spot to choose from. */
 export const DEFAULT_BROKER_INSTANCE_TYPES: readonly string[] = ['m7g.large', 'm6g.large', 'r7g.large', 'r6g.large'];
 
 /** The name of the termination lifecycle hook; the broker's drain completes it (DK_LIFECYCLE_HOOK_NAME). */
 export const DRAIN_LIFECYCLE_HOOK_NAME = 'diskless-kafka-drain';
-
-/** The number of Availability Zones a fleet spans: one broker subnet in each. */
-const FLEET_ZONES = 3;
 
 /** Mixed-instances policies take at most this many instance types (launch template overrides). */
 const MAX_INSTANCE_TYPES = 40;
