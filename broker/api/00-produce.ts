@@ -1,5 +1,12 @@
 /**
- * Produce (key 0), versions 3-8 (record batch v2, non-flexible).
+ * Produce (key 0), versions 0-8 (non-flexible), carrying record batch v2 only.
+ *
+ * Why 0-8 and not only 3-8 (the versions made for record batch v2): librdkafka 2.0.2 (kcat,
+ * confluent-kafka) compresses with gzip, snappy or lz4 only if the broker's Produce range includes
+ * version 0 (it checks the range [0, 0] for these codecs; later librdkafka releases fixed this).
+ * Kafka 3.x advertises 0-9, so clients expect it. Like Kafka, the request version does not decide
+ * the batch format; any version may carry magic 2 batches, and older formats (magic 0 and 1) are
+ * refused with UNSUPPORTED_FOR_MESSAGE_FORMAT instead of being converted.
  *
  * Each partition's record set is validated as Kafka's broker does (validateProducedRecords: magic
  * 2, CRC-32C, record count, size limit, no control batches, base offset 0) and handed to
@@ -74,7 +81,7 @@ function producePartition(
 export const produceApi = defineApi({
   key: ApiKey.Produce,
   name: 'Produce',
-  minVersion: 3,
+  minVersion: 0,
   maxVersion: 8,
   request: ProduceRequest,
   response: ProduceResponse,

@@ -1,13 +1,14 @@
 /**
- * Produce (key 0), versions 3-8: the versions that carry record batch v2 (v3+) and are not
- * flexible (v9+). v5 adds the log start offset, v8 the per-batch record errors.
+ * Produce (key 0), versions 0-8 (9+ are flexible). v1 adds the throttle time, v2 the log append
+ * time, v3 the transactional id (and record batch v2), v5 the log start offset, v8 the per-batch
+ * record errors.
  */
 import { int16, int32, int64, message, records, string, structs } from '../schema';
 
 export const ProduceRequest = message({
   name: 'ProduceRequest',
   apiKey: 0,
-  validVersions: '3-8',
+  validVersions: '0-8',
   flexibleVersions: '9+',
   fields: {
     transactionalId: string('3+', { nullableVersions: '3+', default: null }),
@@ -26,7 +27,7 @@ export const ProduceRequest = message({
 export const ProduceResponse = message({
   name: 'ProduceResponse',
   apiKey: 0,
-  validVersions: '3-8',
+  validVersions: '0-8',
   flexibleVersions: '9+',
   fields: {
     responses: structs('0+', {

@@ -27,7 +27,7 @@ describe('Produce', () => {
       r.partitionResponses.map((p) => ({ topic: r.name, ...p })),
     );
 
-  test.each([3, 5, 8])('v%d appends and answers with the base offset', async (version) => {
+  test.each([0, 2, 3, 5, 8])('v%d appends and answers with the base offset', async (version) => {
     const [first] = await send(produce([{ topic: 'events', partition: 0, records: batch('a', 'b') }]), version);
     const [second] = await send(produce([{ topic: 'events', partition: 0, records: batch('c') }]), version);
     expect(first.errorCode).toBe(0);
@@ -76,6 +76,13 @@ describe('Produce', () => {
     const [answer] = await send(produce([{ topic: 'events', partition: 0, records: corrupted }]));
     expect(answer.errorCode).toBe(2);
     expect(answer.errorMessage).toContain('CRC mismatch');
+  });
+
+  test('old message formats (magic 0 and 1) are UNSUPPORTED_FOR_MESSAGE_FORMAT', async () => {
+    const magic1 = batch('a');
+    magic1.writeInt8(1, 16);
+    const [answer] = await send(produce([{ topic: 'events', partition: 0, records: magic1 }]), 2);
+    expect(answer.errorCode).toBe(43);
   });
 
   test('null records are CORRUPT_MESSAGE', async () => {

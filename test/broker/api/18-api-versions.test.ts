@@ -14,7 +14,7 @@ describe('ApiVersions', () => {
     expect(body.apiKeys).toEqual(new ApiRegistry().versionRanges());
     expect(body.apiKeys).toEqual(
       expect.arrayContaining([
-        { apiKey: 0, minVersion: 3, maxVersion: 8 },
+        { apiKey: 0, minVersion: 0, maxVersion: 8 },
         { apiKey: 1, minVersion: 4, maxVersion: 11 },
         { apiKey: 2, minVersion: 0, maxVersion: 5 },
         { apiKey: 3, minVersion: 0, maxVersion: 8 },

@@ -222,7 +222,7 @@ describe('bad input closes only its connection', () => {
       c.socket.end();
     }, 'stream ended inside a frame: got 10 bytes, expected 100 bytes'],
     ['an unknown API key', (c) => c.sendRaw(frame('03e7' + '0000' + '00000001' + 'ffff')), 'unknown API key 999 (version 0)'],
-    ['an unsupported version', (c) => c.sendRaw(frame('0000' + '0002' + '00000001' + 'ffff')), 'Produce version 2 is not supported (versions 3-8)'],
+    ['an unsupported version', (c) => c.sendRaw(frame('0000' + '0009' + '00000001' + 'ffff')), 'Produce version 9 is not supported (versions 0-8)'],
     ['a header shorter than 8 bytes', (c) => c.sendRaw(frame('0003')), 'malformed request: request of 2 bytes is shorter than a request header'],
     ['a body cut short', (c) => c.sendRaw(frame('0003' + '0001' + '00000001' + 'ffff' + '00000001' + '0005' + '6162')), 'malformed request: Metadata v1 request (correlation id 1): topics.name: string of 5 bytes needs 5 bytes at byte 16, but only 2 remain'],
     ['bytes after the body', (c) => c.sendRaw(frame('0003' + '0001' + '00000001' + 'ffff' + 'ffffffff' + 'aa')), 'Metadata v1 request has 1 bytes after its body'],
