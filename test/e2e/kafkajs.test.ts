@@ -1,0 +1,110 @@
+/**
+ * kafkajs 2.2.4 against a real broker process: admin create/delete topics and configs, a producer
+ * and an idempotent producer (acks=all), and the offsets it reads back (latest, earliest, by
+ * timestamp). What was produced is read back with kcat.
+ */
+import { CompressionTypes, Kafka, logLevel, type Admin } from 'kafkajs';
+import { BrokerProcess } from '../support/broker-process';
+import { kcatConsume } from './clients';
+
+process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
+
+describe('kafkajs', () => {
+  let broker: BrokerProcess;
+  let kafka: Kafka;
+  let admin: Admin;
+
+  beforeAll(async () => {
+    broker = await BrokerProcess.start({ args: ['--auto-create-topics', 'false'] });
+    kafka = new Kafka({ clientId: 'e2e', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 3 } });
+    admin = kafka.admin();
+    await admin.connect();
+  });
+  afterAll(async () => {
+    await admin?.disconnect();
+    await broker?.stop();
+    broker?.removeDataDir();
+  });
+
+  test('admin creates topics with configs, lists, describes and deletes them', async () => {
+    expect(
+      await admin.createTopics({
+        topics: [
+          { topic: 'admin-a', numPartitions: 3, configEntries: [{ name: 'retention.ms', value: '3600000' }] },
+          { topic: 'admin-b', numPartitions: 1 },
+        ],
+      }),
+    ).toBe(true);
+    expect(await admin.listTopics()).toEqual(expect.arrayContaining(['admin-a', 'admin-b']));
+    const metadata = await admin.fetchTopicMetadata({ topics: ['admin-a'] });
+    expect(metadata.topics[0].partitions.map((p) => [p.partitionId, p.leader])).toEqual([
+      [0, 0],
+      [1, 0],
+      [2, 0],
+    ]);
+    const configs = await admin.describeConfigs({ resources: [{ type: 2, name: 'admin-a', configNames: ['retention.ms'] }], includeSynonyms: false });
+    expect(configs.resources[0].configEntries).toEqual([expect.objectContaining({ configName: 'retention.ms', configValue: '3600000' })]);
+    // Creating an existing topic: kafkajs reports TOPIC_ALREADY_EXISTS as "not created".
+    expect(await admin.createTopics({ topics: [{ topic: 'admin-b' }] })).toBe(false);
+
+    await admin.deleteTopics({ topics: ['admin-b'] });
+    expect(await admin.listTopics()).not.toContain('admin-b');
+  });
+
+  test('a producer writes (acks=all, gzip), and its offsets come back from ListOffsets', async () => {
+    await admin.createTopics({ topics: [{ topic: 'plain', numPartitions: 2 }] });
+    const producer = kafka.producer();
+    await producer.connect();
+    const before = Date.now();
+    const results = await producer.send({
+      topic: 'plain',
+      acks: -1,
+      compression: CompressionTypes.GZIP,
+      messages: Array.from({ length: 50 }, (_, i) => ({ key: `k${i}`, value: `v${i}`, partition: i % 2, headers: { i: String(i) } })),
+    });
+    await producer.disconnect();
+    expect(results.map((r) => [r.partition, r.errorCode, r.baseOffset])).toEqual([
+      [0, 0, '0'],
+      [1, 0, '0'],
+    ]);
+
+    expect(await admin.fetchTopicOffsets('plain')).toEqual([
+      { partition: 0, offset: '25', high: '25', low: '0' },
+      { partition: 1, offset: '25', high: '25', low: '0' },
+    ]);
+    const byTime = await admin.fetchTopicOffsetsByTimestamp('plain', before - 60_000);
+    expect(byTime.map((p) => p.offset)).toEqual(['0', '0']);
+
+    const messages = await kcatConsume(broker.bootstrap, 'plain');
+    expect(messages.filter((m) => m.partition === 0).map((m) => m.payload)).toEqual(Array.from({ length: 25 }, (_, i) => `v${i * 2}`));
+  });
+
+  test('an idempotent producer gets a producer id and its batches are written once, in order', async () => {
+    await admin.createTopics({ topics: [{ topic: 'idempotent', numPartitions: 1 }] });
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    for (let batch = 0; batch < 10; batch++) {
+      await producer.send({
+        topic: 'idempotent',
+        acks: -1,
+        messages: Array.from({ length: 10 }, (_, i) => ({ value: `b${batch}-m${i}` })),
+      });
+    }
+    await producer.disconnect();
+    const messages = await kcatConsume(broker.bootstrap, 'idempotent');
+    expect(messages.map((m) => m.offset)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    expect(messages.map((m) => m.payload)).toEqual(
+      Array.from({ length: 100 }, (_, i) => `b${Math.floor(i / 10)}-m${i % 10}`),
+    );
+  });
+
+  test('producing to a topic that does not exist fails when auto-creation is off', async () => {
+    const producer = kafka.producer({ retry: { retries: 1, initialRetryTime: 50 } });
+    await producer.connect();
+    await expect(producer.send({ topic: 'never-created', messages: [{ value: 'x' }] })).rejects.toThrow(
+      /does not host this topic-partition|This server does not host/,
+    );
+    await producer.disconnect();
+    expect(await admin.listTopics()).not.toContain('never-created');
+  });
+});
