@@ -50,6 +50,7 @@ export const offsetCommitApi = defineApi({
             retentionTimeMs: Number(request.retentionTimeMs),
             offsets: known,
           });
+    context.log.debug({ groupId: request.groupId, partitions: commits.length, errors: results.filter((r) => r.errorCode !== ErrorCode.NONE).length }, 'offsets committed');
     const resultOf = new Map(known.map((commit, index) => [commit, results[index].errorCode]));
     return {
       topics: byTopic(commits, (commit) => ({

@@ -28,6 +28,7 @@ export const offsetFetchApi = defineApi({
     const result: OffsetFetchResult = coordinator
       ? coordinator.fetchOffsets(request.groupId, requested)
       : { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, offsets: [] };
+    context.log.debug({ groupId: request.groupId, errorCode: result.errorCode, partitions: result.offsets.length }, 'offsets fetched');
     let offsets: readonly FetchedOffset[] = result.offsets;
     if (result.errorCode !== ErrorCode.NONE) {
       if (context.apiVersion >= TOP_LEVEL_ERROR_VERSION) return { errorCode: result.errorCode, topics: [] };

@@ -40,6 +40,7 @@ export const joinGroupApi = defineApi({
       protocols: request.protocols,
       requireKnownMemberId: context.apiVersion >= MEMBER_ID_REQUIRED_VERSION,
     });
+    context.log.debug({ groupId: request.groupId, memberId: result.memberId, generation: result.generationId, errorCode: result.errorCode }, 'joined');
     return {
       errorCode: result.errorCode,
       generationId: result.generationId,

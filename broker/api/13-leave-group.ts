@@ -25,6 +25,7 @@ export const leaveGroupApi = defineApi({
     const batch = context.apiVersion >= BATCH_VERSION;
     const leaving = batch ? request.members : [{ memberId: request.memberId, groupInstanceId: null }];
     const result = coordinator.leaveGroup(request.groupId, leaving);
+    context.log.debug({ groupId: request.groupId, members: result.members }, 'left');
     if (batch) return { errorCode: result.errorCode, members: [...result.members] };
     const memberError = result.members.find((member) => member.errorCode !== ErrorCode.NONE)?.errorCode;
     return { errorCode: result.errorCode !== ErrorCode.NONE ? result.errorCode : (memberError ?? ErrorCode.NONE), members: [] };

@@ -28,6 +28,7 @@ export const syncGroupApi = defineApi({
       protocolName: null,
       assignments: new Map(request.assignments.map(({ memberId, assignment }) => [memberId, assignment])),
     });
+    context.log.debug({ groupId: request.groupId, memberId: request.memberId, errorCode: result.errorCode }, 'synced');
     return { errorCode: result.errorCode, assignment: result.assignment };
   },
 });
