@@ -24,6 +24,12 @@ export interface CoordinatorConfig {
   readonly newMemberJoinTimeoutMs: number;
   /** offsets.commit.timeout.ms: how long a commit may wait for WAL space before it fails. */
   readonly offsetsCommitTimeoutMs: number;
+  /**
+   * How often the coordinator compares the __consumer_offsets partitions it has loaded with those
+   * the cluster says it owns, loading the new ones and dropping the lost ones (Kafka learns this
+   * from its controller; here the cluster view is read).
+   */
+  readonly ownershipCheckIntervalMs: number;
 }
 
 const MINUTE_MS = 60_000;
@@ -38,4 +44,5 @@ export const DEFAULT_COORDINATOR_CONFIG: CoordinatorConfig = {
   offsetMetadataMaxBytes: 4096,
   newMemberJoinTimeoutMs: 5 * MINUTE_MS,
   offsetsCommitTimeoutMs: 5_000,
+  ownershipCheckIntervalMs: 1_000,
 };

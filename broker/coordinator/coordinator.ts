@@ -130,6 +130,7 @@ export class GroupCoordinator {
   private readonly partitions = new Map<number, PartitionLoad>();
   private active = false;
   private retentionTimer: CancelTimer | undefined;
+  private ownershipTimer: CancelTimer | undefined;
 
   constructor(private readonly options: GroupCoordinatorOptions) {
     this.config = options.config;
@@ -145,12 +146,16 @@ export class GroupCoordinator {
   // -------------------------------------------------------------------------------------------
   // Lifecycle and ownership
 
-  /** Loads every partition this broker owns, then serves; expiry of old offsets starts. */
+  /**
+   * Loads every partition this broker owns, then serves; the expiry of old offsets and the
+   * ownership check start.
+   */
   async start(): Promise<void> {
     this.active = true;
     const owned = [...Array(this.options.partitionCount).keys()].filter((partition) => this.options.ownsPartition(partition));
     await Promise.all(owned.map((partition) => this.loadPartition(partition)));
     this.scheduleRetentionCheck();
+    this.scheduleOwnershipCheck();
   }
 
   /** Stops serving: held joins and syncs are answered NOT_COORDINATOR, timers are cancelled. */
@@ -158,7 +163,30 @@ export class GroupCoordinator {
     this.active = false;
     this.retentionTimer?.();
     this.retentionTimer = undefined;
+    this.ownershipTimer?.();
+    this.ownershipTimer = undefined;
     for (const partition of [...this.partitions.keys()]) this.unloadPartition(partition);
+  }
+
+  /**
+   * Follows the cluster: loads the partitions this broker has become the owner of (so that their
+   * groups' members get their full session to find the new coordinator), drops those it lost (so
+   * that no timer of a group it no longer coordinates writes to its partition).
+   */
+  checkOwnership(): void {
+    for (let partition = 0; partition < this.options.partitionCount; partition++) {
+      const owned = this.options.ownsPartition(partition);
+      const held = this.partitions.has(partition);
+      if (owned && !held) this.loadPartition(partition).catch(() => undefined); // logged in replayPartition
+      else if (!owned && held) this.unloadPartition(partition);
+    }
+  }
+
+  private scheduleOwnershipCheck(): void {
+    this.ownershipTimer = this.scheduler.schedule(this.config.ownershipCheckIntervalMs, () => {
+      this.checkOwnership();
+      if (this.active) this.scheduleOwnershipCheck();
+    });
   }
 
   /**

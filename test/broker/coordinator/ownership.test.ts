@@ -81,13 +81,34 @@ describe('which broker coordinates a group', () => {
     expect(newBroker.coordinator.fetchOffsets('group', [{ topic: 'topic', partition: 0 }]).offsets[0].offset).toBe(99n);
   });
 
+  test('the coordinator follows ownership changes on its own, within the ownership check interval', async () => {
+    const log = new MemoryGroupLog();
+    const oldBroker = await Harness.started(log);
+    await oldBroker.coordinator.commitOffsets(commitInput({ offsets: [offset('t', 0, 5n)] }));
+    const { join } = await joinNewMember(oldBroker.coordinator, { groupId: 'group', clientId: 'held' });
+    const newBroker = new Harness(log);
+    newBroker.owned.clear();
+    await newBroker.coordinator.start();
+    expect(newBroker.coordinator.listGroups().groups).toEqual([]);
+
+    // The cluster moves the group's partition; nobody sends a request meanwhile.
+    oldBroker.owned.delete(partitionOfGroup);
+    newBroker.owned.add(partitionOfGroup);
+    await oldBroker.advance(oldBroker.config.ownershipCheckIntervalMs);
+    await newBroker.advance(newBroker.config.ownershipCheckIntervalMs);
+    expect(join.result.errorCode).toBe(ErrorCode.NOT_COORDINATOR);
+    expect(oldBroker.coordinator.listGroups().groups).toEqual([]);
+    expect(newBroker.coordinator.listGroups()).toEqual({ errorCode: ErrorCode.NONE, groups: [{ groupId: 'group', protocolType: '' }] });
+    expect(newBroker.coordinator.fetchOffsets('group', null).offsets.map((fetched) => fetched.offset)).toEqual([5n]);
+  });
+
   test('unloadPartition drops the groups and answers their held requests with NOT_COORDINATOR', async () => {
     const harness = await Harness.started();
     const { join } = await joinNewMember(harness.coordinator);
     harness.coordinator.unloadPartition(partitionOfGroup);
     await settle();
     expect(join.result.errorCode).toBe(ErrorCode.NOT_COORDINATOR);
-    expect(harness.scheduler.pendingTimers).toBe(1); // only the offset expiry check remains
+    expect(harness.scheduler.pendingTimers).toBe(2); // only the offset expiry and ownership checks remain
   });
 
   test('close answers held joins with NOT_COORDINATOR and stops serving', async () => {
