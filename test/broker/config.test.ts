@@ -1,0 +1,91 @@
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ConfigError, envOf, flagOf, helpText, parseConfig, type BrokerConfig } from '../../broker/config';
+
+const parse = (argv: string[], env: NodeJS.ProcessEnv = {}): BrokerConfig => {
+  const config = parseConfig(argv, env);
+  if (config === 'help') throw new Error('unexpected help');
+  return config;
+};
+
+describe('parseConfig', () => {
+  test('defaults: one broker on 127.0.0.1:9092, WAL and objects under ./data', () => {
+    expect(parse([])).toMatchObject({
+      host: '127.0.0.1',
+      port: 9092,
+      advertisedHost: '127.0.0.1',
+      dataDir: path.resolve('data'),
+      walDir: path.resolve('data/wal'),
+      objectStore: `file://${path.resolve('data/objects')}`,
+      nodeId: 0,
+      defaultPartitions: 1,
+      autoCreateTopics: true,
+      walCapacityMiB: 2048,
+      uploadSizeMiB: 8,
+      uploadAgeMs: 250,
+      maxRequestBytes: 104857600,
+      messageMaxBytes: 1048588,
+    });
+  });
+
+  test('--data-dir moves the WAL and the objects unless they are given', () => {
+    expect(parse(['--data-dir', '/tmp/x'])).toMatchObject({ walDir: '/tmp/x/wal', objectStore: 'file:///tmp/x/objects' });
+    expect(parse(['--data-dir', '/tmp/x', '--wal-dir', '/mnt/fsx'])).toMatchObject({ walDir: '/mnt/fsx', objectStore: 'file:///tmp/x/objects' });
+  });
+
+  test('flags take --name value and --name=value', () => {
+    expect(parse(['--port', '1234', '--node-id=7', '--object-store', 's3://bucket/prefix'])).toMatchObject({
+      port: 1234,
+      nodeId: 7,
+      objectStore: 's3://bucket/prefix',
+    });
+  });
+
+  test('every flag has a DK_ variable; the flag wins over it', () => {
+    const env = { DK_HOST: '0.0.0.0', DK_PORT: '9999', DK_ZONE: 'eu-west-1a', DK_WAL_CAPACITY_MIB: '64', DK_AUTO_CREATE_TOPICS: 'false' };
+    expect(parse([], env)).toMatchObject({ host: '0.0.0.0', port: 9999, zone: 'eu-west-1a', walCapacityMiB: 64, autoCreateTopics: false });
+    expect(parse(['--port', '1'], env).port).toBe(1);
+  });
+
+  test('listening on all addresses advertises the machine name', () => {
+    expect(parse(['--host', '0.0.0.0']).advertisedHost).toBe(os.hostname());
+    expect(parse(['--host', '0.0.0.0', '--advertised-host', 'b1.internal']).advertisedHost).toBe('b1.internal');
+  });
+
+  test.each([
+    ['wal-dir', 'DK_WAL_DIR'],
+    ['object-store', 'DK_OBJECT_STORE'],
+    ['advertised-host', 'DK_ADVERTISED_HOST'],
+    ['node-id', 'DK_NODE_ID'],
+    ['wal-capacity-mib', 'DK_WAL_CAPACITY_MIB'],
+    ['cluster-id', 'DK_CLUSTER_ID'],
+  ])('--%s is set by %s', (flag, env) => {
+    const key = Object.keys(parse([])).find((k) => flagOf(k) === flag)!;
+    expect(envOf(key)).toBe(env);
+  });
+
+  test('--help', () => {
+    expect(parseConfig(['--port', '1', '--help'], {})).toBe('help');
+    expect(helpText()).toContain('--wal-capacity-mib MIB');
+    expect(helpText()).toContain('env DK_WAL_CAPACITY_MIB, default 2048');
+  });
+
+  test.each<[string[], NodeJS.ProcessEnv, string]>([
+    [['--port', 'abc'], {}, 'invalid --port: "abc"; expected an integer from 0 to 65535'],
+    [['--port', '70000'], {}, 'invalid --port: "70000"; expected an integer from 0 to 65535'],
+    [[], { DK_NODE_ID: '-1' }, 'invalid DK_NODE_ID (environment): "-1"; expected an integer from 0 to 2147483647'],
+    [['--auto-create-topics', 'yes'], {}, 'invalid --auto-create-topics: "yes"; expected true or false'],
+    [['--object-store', 'http://x'], {}, 'invalid --object-store: "http://x"; expected file:///absolute/path or s3://bucket/prefix'],
+    [['--object-store', 's3://ab'], {}, 'bucket names have at least 3 characters'],
+    [['--s3-endpoint', 'localhost:9000'], {}, 'invalid --s3-endpoint: "localhost:9000"; expected an http:// or https:// URL'],
+    [['--default-partitions', '0'], {}, 'invalid --default-partitions: "0"; expected an integer from 1 to 100000'],
+    [['--log-level', 'loud'], {}, 'expected fatal, error, warn, info, debug, trace, silent'],
+    [['--bogus', '1'], {}, 'unknown flag --bogus (see --help)'],
+    [['--port'], {}, 'flag --port needs a value'],
+    [['--port', '1', '--port', '2'], {}, 'flag --port is given twice'],
+    [['9092'], {}, 'unexpected argument "9092": flags look like --name value (see --help)'],
+  ])('%j %j is refused: %s', (argv, env, message) => {
+    expect(() => parseConfig(argv, env)).toThrow(ConfigError);
+    expect(() => parseConfig(argv, env)).toThrow(message);
+  });
+});
