@@ -30,7 +30,7 @@ describe('broker entry point', () => {
     expect(result.stderr.trim()).toBe(message);
   });
 
-  test('an invalid environment variable exits 2 and names the variable', async () => {
+  test('an invalid environment variable exits 2 and names the variable', () => {
     const result = spawnSync(process.execPath, ENTRY, { env: { ...process.env, DK_WAL_CAPACITY_MIB: 'lots' }, encoding: 'utf8' });
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('invalid DK_WAL_CAPACITY_MIB (environment): "lots"');
