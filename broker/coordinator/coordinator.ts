@@ -19,6 +19,9 @@
  * the owner of a partition, its groups are rebuilt by replaying the partition; when it stops
  * being the owner, the groups are dropped and their clients told NOT_COORDINATOR.
  *
+ * This file is the membership state machine and the facade the API handlers call; which groups
+ * are served (ownership, loading) is group-partitions.ts, committed offsets offset-manager.ts.
+ *
  * Deliberate differences from Kafka: group.instance.id (static membership) is recorded and shown,
  * but members are treated as dynamic ones; a held JoinGroup or SyncGroup that would be left
  * unanswered by Kafka (superseded by a newer one from the same member, or its member removed) is
@@ -26,19 +29,18 @@
  */
 import { randomUUID } from 'node:crypto';
 import pino, { type Logger } from 'pino';
-import { ErrorCode, KafkaError } from '../protocol/error-codes';
+import { ErrorCode } from '../protocol/error-codes';
 import type { TopicPartition } from '../storage/storage';
 import type { CoordinatorConfig } from './config';
-import { Group, GroupState } from './group';
-import type { GroupLog, GroupLogRecord, StoredGroup } from './group-log';
+import { GroupState, type Group } from './group';
+import { appendErrorCode, type GroupLog } from './group-log';
+import { GroupPartitions } from './group-partitions';
 import { Member } from './member';
+import { OffsetManager } from './offset-manager';
 import {
-  NO_LEADER_EPOCH,
-  NO_OFFSET,
   UNKNOWN_MEMBER_ID,
   type DeletedGroup,
   type DescribedGroup,
-  type FetchedOffset,
   type HeartbeatInput,
   type JoinGroupInput,
   type JoinGroupResult,
@@ -51,8 +53,6 @@ import {
   type SyncGroupInput,
   type SyncGroupResult,
 } from './operations';
-import { offsetsPartitionFor } from './offsets-topic';
-import { loadGroups } from './group-loader';
 import type { CancelTimer, Scheduler } from './scheduler';
 
 export interface GroupCoordinatorOptions {
@@ -66,11 +66,6 @@ export interface GroupCoordinatorOptions {
   readonly logger?: Logger;
 }
 
-type PartitionLoad = { readonly state: 'loading'; readonly done: Promise<void> } | { readonly state: 'loaded' };
-
-/** Group ids must be non-empty, except for the APIs Kafka keeps open to the empty id. */
-type GroupIdRule = 'non-empty' | 'any';
-
 function joinError(memberId: string, errorCode: ErrorCode): JoinGroupResult {
   return { errorCode, generationId: -1, protocolType: null, protocolName: null, leaderId: '', memberId, members: [] };
 }
@@ -79,68 +74,44 @@ function syncError(errorCode: ErrorCode): SyncGroupResult {
   return { errorCode, protocolType: null, protocolName: null, assignment: Buffer.alloc(0) };
 }
 
-/** What a failed append means to a client (Kafka's GroupMetadataManager mapping). */
-function appendErrorCode(error: unknown): ErrorCode {
-  if (!(error instanceof KafkaError)) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-  switch (error.code) {
-    case ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
-    case ErrorCode.NOT_ENOUGH_REPLICAS:
-    case ErrorCode.REQUEST_TIMED_OUT:
-      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    case ErrorCode.NOT_LEADER_OR_FOLLOWER:
-    case ErrorCode.KAFKA_STORAGE_ERROR:
-      return ErrorCode.NOT_COORDINATOR;
-    case ErrorCode.MESSAGE_TOO_LARGE:
-    case ErrorCode.RECORD_LIST_TOO_LARGE:
-    case ErrorCode.INVALID_FETCH_SIZE:
-      return ErrorCode.INVALID_COMMIT_OFFSET_SIZE;
-    default:
-      return error.code;
-  }
-}
-
-/** The group's generation as its metadata record stores it. */
-export function storedGroupOf(group: Group, assignments: ReadonlyMap<string, Buffer>): StoredGroup {
-  const protocolName = group.protocolName ?? null;
-  return {
-    protocolType: group.protocolType ?? '',
-    generationId: group.generationId,
-    protocolName,
-    leaderId: group.leaderId ?? null,
-    stateTimestampMs: group.stateTimestampMs,
-    members: [...group.members.values()].map((member) => ({
-      memberId: member.memberId,
-      groupInstanceId: member.groupInstanceId,
-      clientId: member.clientId,
-      clientHost: member.clientHost,
-      rebalanceTimeoutMs: member.rebalanceTimeoutMs,
-      sessionTimeoutMs: member.sessionTimeoutMs,
-      subscription: member.metadataFor(protocolName ?? ''),
-      assignment: assignments.get(member.memberId) ?? Buffer.alloc(0),
-    })),
-  };
-}
-
 export class GroupCoordinator {
   private readonly config: CoordinatorConfig;
   private readonly log: GroupLog;
   private readonly scheduler: Scheduler;
   private readonly logger: Logger;
-  private readonly groups = new Map<string, Group>();
-  private readonly partitions = new Map<number, PartitionLoad>();
-  private active = false;
+  private readonly groups: GroupPartitions;
+  private readonly offsets: OffsetManager;
   private retentionTimer: CancelTimer | undefined;
   private ownershipTimer: CancelTimer | undefined;
 
-  constructor(private readonly options: GroupCoordinatorOptions) {
+  constructor(options: GroupCoordinatorOptions) {
     this.config = options.config;
     this.log = options.log;
     this.scheduler = options.scheduler;
     this.logger = options.logger ?? pino({ level: 'silent' });
+    this.groups = new GroupPartitions({
+      partitionCount: options.partitionCount,
+      log: options.log,
+      scheduler: options.scheduler,
+      ownsPartition: options.ownsPartition,
+      logger: this.logger,
+      // A loaded group's members get a full session to find this coordinator.
+      onLoaded: (group) => group.members.forEach((member) => this.scheduleSessionExpiry(group, member)),
+      onUnloaded: (group) => this.dropGroup(group, ErrorCode.NOT_COORDINATOR),
+    });
+    this.offsets = new OffsetManager({
+      config: options.config,
+      log: options.log,
+      scheduler: options.scheduler,
+      logger: this.logger,
+      groups: this.groups,
+      keepAlive: (group, member) => this.scheduleSessionExpiry(group, member),
+      drop: (group) => this.dropGroup(group, ErrorCode.COORDINATOR_NOT_AVAILABLE),
+    });
   }
 
   partitionFor(groupId: string): number {
-    return offsetsPartitionFor(groupId, this.options.partitionCount);
+    return this.groups.partitionFor(groupId);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -151,21 +122,33 @@ export class GroupCoordinator {
    * ownership check start.
    */
   async start(): Promise<void> {
-    this.active = true;
-    const owned = [...Array(this.options.partitionCount).keys()].filter((partition) => this.options.ownsPartition(partition));
-    await Promise.all(owned.map((partition) => this.loadPartition(partition)));
+    this.groups.active = true;
+    await this.groups.loadOwned();
     this.scheduleRetentionCheck();
     this.scheduleOwnershipCheck();
   }
 
   /** Stops serving: held joins and syncs are answered NOT_COORDINATOR, timers are cancelled. */
   close(): void {
-    this.active = false;
+    this.groups.active = false;
     this.retentionTimer?.();
     this.retentionTimer = undefined;
     this.ownershipTimer?.();
     this.ownershipTimer = undefined;
-    for (const partition of [...this.partitions.keys()]) this.unloadPartition(partition);
+    this.groups.unloadAll();
+  }
+
+  /**
+   * Rebuilds the groups of a partition this broker now owns by replaying it (the cluster may call
+   * this as soon as it hands the partition over; the ownership check does it otherwise).
+   */
+  loadPartition(partition: number): Promise<void> {
+    return this.groups.load(partition);
+  }
+
+  /** Drops the groups of a partition this broker no longer owns; their clients get NOT_COORDINATOR. */
+  unloadPartition(partition: number): void {
+    this.groups.unload(partition);
   }
 
   /**
@@ -174,66 +157,24 @@ export class GroupCoordinator {
    * that no timer of a group it no longer coordinates writes to its partition).
    */
   checkOwnership(): void {
-    for (let partition = 0; partition < this.options.partitionCount; partition++) {
-      const owned = this.options.ownsPartition(partition);
-      const held = this.partitions.has(partition);
-      if (owned && !held) this.loadPartition(partition).catch(() => undefined); // logged in replayPartition
-      else if (!owned && held) this.unloadPartition(partition);
-    }
+    this.groups.checkOwnership();
   }
 
   private scheduleOwnershipCheck(): void {
     this.ownershipTimer = this.scheduler.schedule(this.config.ownershipCheckIntervalMs, () => {
       this.checkOwnership();
-      if (this.active) this.scheduleOwnershipCheck();
+      if (this.groups.active) this.scheduleOwnershipCheck();
     });
   }
 
-  /**
-   * Rebuilds the groups of a partition this broker now owns by replaying it. Requests for its
-   * groups get COORDINATOR_LOAD_IN_PROGRESS meanwhile. Resolves once they are served here.
-   */
-  loadPartition(partition: number): Promise<void> {
-    const current = this.partitions.get(partition);
-    if (current?.state === 'loaded') return Promise.resolve();
-    if (current?.state === 'loading') return current.done;
-    const loading: { state: 'loading'; done: Promise<void> } = { state: 'loading', done: Promise.resolve() };
-    this.partitions.set(partition, loading);
-    loading.done = this.replayPartition(partition, loading);
-    return loading.done;
-  }
-
-  private async replayPartition(partition: number, loading: PartitionLoad): Promise<void> {
-    try {
-      const loaded = await loadGroups(this.log, partition, {
-        partitionOf: (groupId) => this.partitionFor(groupId),
-        nowMs: this.scheduler.nowMs(),
-        logger: this.logger,
-      });
-      // The partition may have moved away (or the coordinator closed) while it was replayed.
-      if (this.partitions.get(partition) !== loading || !this.active || !this.options.ownsPartition(partition)) {
-        if (this.partitions.get(partition) === loading) this.partitions.delete(partition);
-        return;
-      }
-      for (const group of loaded) {
-        this.groups.set(group.groupId, group);
-        for (const member of group.members.values()) this.scheduleSessionExpiry(group, member);
-      }
-      this.partitions.set(partition, { state: 'loaded' });
-      this.logger.info({ partition, groups: loaded.length }, 'loaded group partition');
-    } catch (error) {
-      if (this.partitions.get(partition) === loading) this.partitions.delete(partition);
-      this.logger.error({ err: error, partition }, 'could not load group partition; the next request retries');
-      throw error;
-    }
-  }
-
-  /** Drops the groups of a partition this broker no longer owns. */
-  unloadPartition(partition: number): void {
-    this.partitions.delete(partition);
-    for (const group of [...this.groups.values()]) {
-      if (group.partition === partition) this.dropGroup(group, ErrorCode.NOT_COORDINATOR);
-    }
+  private scheduleRetentionCheck(): void {
+    this.retentionTimer = this.scheduler.schedule(this.config.offsetsRetentionCheckIntervalMs, () => {
+      this.expireOffsets()
+        .catch((error: unknown) => this.logger.error({ err: error }, 'offset expiry failed'))
+        .finally(() => {
+          if (this.groups.active) this.scheduleRetentionCheck();
+        });
+    });
   }
 
   /** Marks a group Dead, answers what it holds with `errorCode`, and forgets it. */
@@ -248,39 +189,14 @@ export class GroupCoordinator {
       member.answerJoin(joinError(member.memberId, errorCode));
       member.answerSync(syncError(errorCode));
     }
-    if (this.groups.get(group.groupId) === group) this.groups.delete(group.groupId);
-  }
-
-  /**
-   * Kafka's validateGroupStatus: is the id valid, is the coordinator running, does this broker
-   * own the group's partition, and is the partition loaded? A partition owned but not loaded
-   * starts loading (the cluster may hand partitions over without telling the coordinator first).
-   */
-  private groupStatus(groupId: string, rule: GroupIdRule): ErrorCode {
-    if (rule === 'non-empty' && groupId === '') return ErrorCode.INVALID_GROUP_ID;
-    if (!this.active) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    const partition = this.partitionFor(groupId);
-    if (!this.options.ownsPartition(partition)) {
-      if (this.partitions.has(partition)) this.unloadPartition(partition);
-      return ErrorCode.NOT_COORDINATOR;
-    }
-    const load = this.partitions.get(partition);
-    if (load?.state === 'loaded') return ErrorCode.NONE;
-    if (!load) this.loadPartition(partition).catch(() => undefined); // logged in replayPartition
-    return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
-  }
-
-  private createGroup(groupId: string): Group {
-    const group = new Group(groupId, this.partitionFor(groupId), this.scheduler.nowMs());
-    this.groups.set(groupId, group);
-    return group;
+    this.groups.forget(group);
   }
 
   // -------------------------------------------------------------------------------------------
   // JoinGroup
 
   joinGroup(input: JoinGroupInput): Promise<JoinGroupResult> {
-    const status = this.groupStatus(input.groupId, 'non-empty');
+    const status = this.groups.status(input.groupId, 'non-empty');
     if (status !== ErrorCode.NONE) return Promise.resolve(joinError(input.memberId, status));
     if (input.sessionTimeoutMs < this.config.minSessionTimeoutMs || input.sessionTimeoutMs > this.config.maxSessionTimeoutMs) {
       return Promise.resolve(joinError(input.memberId, ErrorCode.INVALID_SESSION_TIMEOUT));
@@ -290,7 +206,7 @@ export class GroupCoordinator {
     if (!group) {
       // Only a member without an id may create a group; a known id means the group was lost.
       if (!isUnknownMember) return Promise.resolve(joinError(input.memberId, ErrorCode.UNKNOWN_MEMBER_ID));
-      group = this.createGroup(input.groupId);
+      group = this.groups.create(input.groupId);
     }
     const joined = group;
     return new Promise((answer) => {
@@ -463,7 +379,7 @@ export class GroupCoordinator {
     if (group.is(GroupState.Empty)) {
       this.logger.info({ groupId: group.groupId, generation: group.generationId }, 'group is empty');
       // Kafka only warns when this fails: an empty generation has no member to mislead.
-      this.log.append(group.partition, [{ kind: 'group', groupId: group.groupId, value: storedGroupOf(group, new Map()) }]).catch(
+      this.log.append(group.partition, [{ kind: 'group', groupId: group.groupId, value: group.toStored(new Map()) }]).catch(
         (error: unknown) => this.logger.warn({ err: error, groupId: group.groupId }, 'could not store the empty group'),
       );
       return;
@@ -551,7 +467,7 @@ export class GroupCoordinator {
   // SyncGroup
 
   syncGroup(input: SyncGroupInput): Promise<SyncGroupResult> {
-    const status = this.groupStatus(input.groupId, 'non-empty');
+    const status = this.groups.status(input.groupId, 'non-empty');
     // A loading coordinator lost the rebalance in progress: the member must rejoin (older
     // clients do not expect COORDINATOR_LOAD_IN_PROGRESS here).
     if (status === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS) return Promise.resolve(syncError(ErrorCode.REBALANCE_IN_PROGRESS));
@@ -607,7 +523,7 @@ export class GroupCoordinator {
     const assignments = new Map([...group.members.keys()].map((memberId) => [memberId, leaderAssignments.get(memberId) ?? Buffer.alloc(0)]));
     const generationId = group.generationId;
     const stillCurrent = (): boolean => group.is(GroupState.CompletingRebalance) && group.generationId === generationId;
-    this.log.append(group.partition, [{ kind: 'group', groupId: group.groupId, value: storedGroupOf(group, assignments) }]).then(
+    this.log.append(group.partition, [{ kind: 'group', groupId: group.groupId, value: group.toStored(assignments) }]).then(
       () => {
         if (!stillCurrent()) return;
         for (const member of group.members.values()) member.assignment = assignments.get(member.memberId) ?? Buffer.alloc(0);
@@ -651,7 +567,7 @@ export class GroupCoordinator {
   // Heartbeat and LeaveGroup
 
   heartbeat(input: HeartbeatInput): ErrorCode {
-    const status = this.groupStatus(input.groupId, 'non-empty');
+    const status = this.groups.status(input.groupId, 'non-empty');
     // While loading, the group's state is unknown: answer blindly, as Kafka does.
     if (status === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS) return ErrorCode.NONE;
     if (status !== ErrorCode.NONE) return status;
@@ -677,7 +593,7 @@ export class GroupCoordinator {
   }
 
   leaveGroup(groupId: string, leaving: readonly LeavingMember[]): LeaveGroupResult {
-    const status = this.groupStatus(groupId, 'non-empty');
+    const status = this.groups.status(groupId, 'non-empty');
     if (status !== ErrorCode.NONE) return { errorCode: status, members: [] };
     const group = this.groups.get(groupId);
     if (!group) {
@@ -708,144 +624,41 @@ export class GroupCoordinator {
   }
 
   // -------------------------------------------------------------------------------------------
-  // Offsets
+  // Offsets (offset-manager.ts)
 
-  async commitOffsets(input: OffsetCommitInput): Promise<PartitionResult[]> {
-    const every = (errorCode: ErrorCode): PartitionResult[] =>
-      input.offsets.map(({ topic, partition }) => ({ topic, partition, errorCode }));
-    const status = this.groupStatus(input.groupId, 'any');
-    if (status !== ErrorCode.NONE) return every(status);
-    let group = this.groups.get(input.groupId);
-    if (!group) {
-      // No group: fine for a consumer that assigns partitions itself (generation -1); otherwise
-      // the commit comes from a generation this coordinator no longer knows.
-      if (input.generationId >= 0) return every(ErrorCode.ILLEGAL_GENERATION);
-      group = this.createGroup(input.groupId);
-    }
-    const invalid = this.validateCommit(group, input);
-    if (invalid !== ErrorCode.NONE) return every(invalid);
-    switch (group.state) {
-      case GroupState.Empty:
-        return this.storeOffsets(group, input);
-      case GroupState.Stable:
-      case GroupState.PreparingRebalance:
-        // Still allowed while rebalancing: the heartbeat tells the member about the rebalance.
-        this.scheduleSessionExpiry(group, group.get(input.memberId));
-        return this.storeOffsets(group, input);
-      case GroupState.CompletingRebalance:
-        return every(ErrorCode.REBALANCE_IN_PROGRESS);
-      case GroupState.Dead:
-        return every(ErrorCode.COORDINATOR_NOT_AVAILABLE);
-    }
-  }
-
-  private validateCommit(group: Group, input: OffsetCommitInput): ErrorCode {
-    if (group.is(GroupState.Dead)) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    const fromMember = input.generationId >= 0 || input.memberId !== UNKNOWN_MEMBER_ID || input.groupInstanceId !== null;
-    if (fromMember) {
-      if (!group.has(input.memberId)) return ErrorCode.UNKNOWN_MEMBER_ID;
-      if (input.generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
-      return ErrorCode.NONE;
-    }
-    // A commit from outside the group is only accepted while the group has no members.
-    return group.is(GroupState.Empty) ? ErrorCode.NONE : ErrorCode.UNKNOWN_MEMBER_ID;
-  }
-
-  /** Appends the commits as one batch; applies and acknowledges them once durable. */
-  private async storeOffsets(group: Group, input: OffsetCommitInput): Promise<PartitionResult[]> {
-    const nowMs = this.scheduler.nowMs();
-    const results = new Map<(typeof input.offsets)[number], ErrorCode>();
-    const records: (GroupLogRecord & { kind: 'offset' })[] = [];
-    for (const commit of input.offsets) {
-      const metadata = commit.metadata ?? '';
-      if (Buffer.byteLength(metadata, 'utf8') > this.config.offsetMetadataMaxBytes) {
-        results.set(commit, ErrorCode.OFFSET_METADATA_TOO_LARGE);
-        continue;
-      }
-      records.push({
-        kind: 'offset',
-        groupId: group.groupId,
-        topic: commit.topic,
-        partition: commit.partition,
-        value: {
-          offset: commit.offset,
-          leaderEpoch: commit.leaderEpoch,
-          metadata,
-          commitTimestampMs: commit.commitTimestampMs === -1 ? nowMs : commit.commitTimestampMs,
-          expireTimestampMs: input.retentionTimeMs === -1 ? undefined : nowMs + input.retentionTimeMs,
-        },
-      });
-      results.set(commit, ErrorCode.NONE);
-    }
-    if (records.length > 0) {
-      try {
-        const baseOffset = await this.log.append(group.partition, records);
-        if (!group.is(GroupState.Dead)) {
-          records.forEach((record, index) => {
-            if (record.value) {
-              group.offsets.apply(record.topic, record.partition, { ...record.value, logOffset: baseOffset + BigInt(index) });
-            }
-          });
-        }
-      } catch (error) {
-        this.logger.warn({ err: error, groupId: group.groupId }, 'could not store committed offsets');
-        const errorCode = appendErrorCode(error);
-        for (const [commit, code] of results) if (code === ErrorCode.NONE) results.set(commit, errorCode);
-      }
-    }
-    return input.offsets.map((commit) => ({
-      topic: commit.topic,
-      partition: commit.partition,
-      errorCode: results.get(commit) ?? ErrorCode.UNKNOWN_SERVER_ERROR,
-    }));
+  commitOffsets(input: OffsetCommitInput): Promise<PartitionResult[]> {
+    return this.offsets.commit(input);
   }
 
   /** The committed offsets of the partitions asked for, or all of them when `partitions` is null. */
   fetchOffsets(groupId: string, partitions: readonly TopicPartition[] | null): OffsetFetchResult {
-    const status = this.groupStatus(groupId, 'any');
-    if (status !== ErrorCode.NONE) return { errorCode: status, offsets: [] };
-    const group = this.groups.get(groupId);
-    const known = group && !group.is(GroupState.Dead) ? group : undefined;
-    if (partitions === null) {
-      const offsets: FetchedOffset[] = [];
-      for (const { topic, partition, committed } of known?.offsets.entries() ?? []) {
-        offsets.push({ topic, partition, offset: committed.offset, leaderEpoch: committed.leaderEpoch, metadata: committed.metadata, errorCode: ErrorCode.NONE });
-      }
-      return { errorCode: ErrorCode.NONE, offsets };
-    }
-    return {
-      errorCode: ErrorCode.NONE,
-      offsets: partitions.map(({ topic, partition }) => {
-        const committed = known?.offsets.get(topic, partition);
-        return {
-          topic,
-          partition,
-          offset: committed?.offset ?? NO_OFFSET,
-          leaderEpoch: committed?.leaderEpoch ?? NO_LEADER_EPOCH,
-          metadata: committed?.metadata ?? '',
-          errorCode: ErrorCode.NONE,
-        };
-      }),
-    };
+    return this.offsets.fetch(groupId, partitions);
+  }
+
+  /** Deletes Empty groups with their offsets, once the tombstones are durable. */
+  deleteGroups(groupIds: readonly string[]): Promise<DeletedGroup[]> {
+    return this.offsets.deleteGroups(groupIds);
+  }
+
+  /** Removes expired offsets and the groups left without any; runs every retention check interval. */
+  expireOffsets(): Promise<void> {
+    return this.offsets.expire();
   }
 
   // -------------------------------------------------------------------------------------------
-  // Administration: ListGroups, DescribeGroups, DeleteGroups
+  // ListGroups, DescribeGroups
 
   listGroups(): ListGroupsResult {
-    if (!this.active) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, groups: [] };
-    for (const partition of [...this.partitions.keys()]) {
-      if (!this.options.ownsPartition(partition)) this.unloadPartition(partition);
-    }
-    const loading = [...this.partitions.values()].some((load) => load.state === 'loading');
+    if (!this.groups.active) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, groups: [] };
+    this.groups.checkOwnership();
     return {
-      errorCode: loading ? ErrorCode.COORDINATOR_LOAD_IN_PROGRESS : ErrorCode.NONE,
-      groups: [...this.groups.values()].map((group) => ({ groupId: group.groupId, protocolType: group.protocolType ?? '' })),
+      errorCode: this.groups.isLoading() ? ErrorCode.COORDINATOR_LOAD_IN_PROGRESS : ErrorCode.NONE,
+      groups: this.groups.all().map((group) => ({ groupId: group.groupId, protocolType: group.protocolType ?? '' })),
     };
   }
 
   describeGroup(groupId: string): DescribedGroup {
-    const status = this.groupStatus(groupId, 'any');
+    const status = this.groups.status(groupId, 'any');
     if (status !== ErrorCode.NONE) {
       return { errorCode: status, groupId, state: '', protocolType: '', protocolName: '', members: [] };
     }
@@ -862,96 +675,4 @@ export class GroupCoordinator {
       members: group.describedMembers(),
     };
   }
-
-  /** Deletes Empty groups with their offsets (tombstones), once the tombstones are durable. */
-  async deleteGroups(groupIds: readonly string[]): Promise<DeletedGroup[]> {
-    const results = new Map<string, ErrorCode>();
-    const deleted: Group[] = [];
-    for (const groupId of groupIds) {
-      const status = this.groupStatus(groupId, 'any');
-      const group = this.groups.get(groupId);
-      if (status !== ErrorCode.NONE) results.set(groupId, status);
-      else if (!group || group.is(GroupState.Dead)) results.set(groupId, ErrorCode.GROUP_ID_NOT_FOUND);
-      else if (!group.is(GroupState.Empty)) results.set(groupId, ErrorCode.NON_EMPTY_GROUP);
-      else {
-        this.dropGroup(group, ErrorCode.COORDINATOR_NOT_AVAILABLE);
-        deleted.push(group);
-        results.set(groupId, ErrorCode.NONE);
-      }
-    }
-    const failures = await this.appendTombstones(deleted.map((group) => ({ group, offsets: [...group.offsets.entries()], groupTombstone: true })));
-    for (const [groupId, errorCode] of failures) results.set(groupId, errorCode);
-    return groupIds.map((groupId) => ({ groupId, errorCode: results.get(groupId) ?? ErrorCode.UNKNOWN_SERVER_ERROR }));
-  }
-
-  /**
-   * Removes expired offsets (see Group.expiredOffsets) and the groups left Empty without offsets,
-   * writing their tombstones. Runs every offsetsRetentionCheckIntervalMs.
-   */
-  async expireOffsets(): Promise<void> {
-    const nowMs = this.scheduler.nowMs();
-    const removals: Tombstones[] = [];
-    for (const group of [...this.groups.values()]) {
-      if (group.is(GroupState.Dead)) continue;
-      const expired = group.expiredOffsets(nowMs, this.config.offsetsRetentionMs);
-      for (const { topic, partition } of expired) group.offsets.delete(topic, partition);
-      // A group that has just handed out ids with MEMBER_ID_REQUIRED is about to get members.
-      const groupTombstone = group.is(GroupState.Empty) && group.offsets.size === 0 && group.pendingMembers.size === 0;
-      if (groupTombstone) this.dropGroup(group, ErrorCode.COORDINATOR_NOT_AVAILABLE);
-      if (expired.length > 0 || groupTombstone) removals.push({ group, offsets: expired, groupTombstone });
-    }
-    const failures = await this.appendTombstones(removals);
-    if (removals.length > 0) {
-      this.logger.info(
-        { groups: removals.filter((removal) => removal.groupTombstone).length, failures: failures.size },
-        `expired ${removals.reduce((count, removal) => count + removal.offsets.length, 0)} offsets`,
-      );
-    }
-  }
-
-  private scheduleRetentionCheck(): void {
-    this.retentionTimer = this.scheduler.schedule(this.config.offsetsRetentionCheckIntervalMs, () => {
-      this.expireOffsets()
-        .catch((error: unknown) => this.logger.error({ err: error }, 'offset expiry failed'))
-        .finally(() => {
-          if (this.active) this.scheduleRetentionCheck();
-        });
-    });
-  }
-
-  /** Appends the tombstones, one batch per partition; returns the groups whose batch failed. */
-  private async appendTombstones(removals: readonly Tombstones[]): Promise<Map<string, ErrorCode>> {
-    const byPartition = new Map<number, Tombstones[]>();
-    for (const removal of removals) {
-      byPartition.set(removal.group.partition, [...(byPartition.get(removal.group.partition) ?? []), removal]);
-    }
-    const failures = new Map<string, ErrorCode>();
-    await Promise.all(
-      [...byPartition].map(async ([partition, partitionRemovals]) => {
-        const records = partitionRemovals.flatMap(({ group, offsets, groupTombstone }): GroupLogRecord[] => [
-          ...offsets.map(({ topic, partition: topicPartition }) => ({
-            kind: 'offset' as const,
-            groupId: group.groupId,
-            topic,
-            partition: topicPartition,
-            value: null,
-          })),
-          ...(groupTombstone ? [{ kind: 'group' as const, groupId: group.groupId, value: null }] : []),
-        ]);
-        try {
-          await this.log.append(partition, records);
-        } catch (error) {
-          this.logger.warn({ err: error, partition }, 'could not store tombstones');
-          for (const { group } of partitionRemovals) failures.set(group.groupId, appendErrorCode(error));
-        }
-      }),
-    );
-    return failures;
-  }
-}
-
-interface Tombstones {
-  readonly group: Group;
-  readonly offsets: readonly TopicPartition[];
-  readonly groupTombstone: boolean;
 }

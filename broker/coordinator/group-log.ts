@@ -4,6 +4,7 @@
  * value (a tombstone) deletes the key. Replaying a partition from its start rebuilds every group
  * it holds (see storage-group-log.ts for the implementation over Storage).
  */
+import { ErrorCode, KafkaError } from '../protocol/error-codes';
 import type { CommittedOffset } from './committed-offsets';
 import type { MemberIdentity } from './member';
 
@@ -44,4 +45,24 @@ export interface GroupLog {
   append(partition: number, records: readonly GroupLogRecord[]): Promise<bigint>;
   /** Calls `apply` for every record of the partition, in log order, from its start to its end. */
   replay(partition: number, apply: (record: GroupLogRecord, logOffset: bigint) => void): Promise<void>;
+}
+
+/** What a failed append means to a client (Kafka's GroupMetadataManager mapping). */
+export function appendErrorCode(error: unknown): ErrorCode {
+  if (!(error instanceof KafkaError)) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+  switch (error.code) {
+    case ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
+    case ErrorCode.NOT_ENOUGH_REPLICAS:
+    case ErrorCode.REQUEST_TIMED_OUT:
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    case ErrorCode.NOT_LEADER_OR_FOLLOWER:
+    case ErrorCode.KAFKA_STORAGE_ERROR:
+      return ErrorCode.NOT_COORDINATOR;
+    case ErrorCode.MESSAGE_TOO_LARGE:
+    case ErrorCode.RECORD_LIST_TOO_LARGE:
+    case ErrorCode.INVALID_FETCH_SIZE:
+      return ErrorCode.INVALID_COMMIT_OFFSET_SIZE;
+    default:
+      return error.code;
+  }
 }

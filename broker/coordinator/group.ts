@@ -9,6 +9,7 @@
  */
 import { CommittedOffsets, type CommittedPartition } from './committed-offsets';
 import { subscribedTopics } from './consumer-protocol';
+import type { StoredGroup } from './group-log';
 import type { Member } from './member';
 import type { DescribedMember, JoinedMember } from './operations';
 import type { CancelTimer } from './scheduler';
@@ -237,6 +238,28 @@ export class Group {
       groupInstanceId: member.groupInstanceId,
       metadata: member.metadataFor(protocolName),
     }));
+  }
+
+  /** The group's generation as its record in __consumer_offsets stores it. */
+  toStored(assignments: ReadonlyMap<string, Buffer>): StoredGroup {
+    const protocolName = this.protocolName ?? null;
+    return {
+      protocolType: this.protocolType ?? '',
+      generationId: this.generationId,
+      protocolName,
+      leaderId: this.leaderId ?? null,
+      stateTimestampMs: this.stateTimestamp,
+      members: [...this.members.values()].map((member) => ({
+        memberId: member.memberId,
+        groupInstanceId: member.groupInstanceId,
+        clientId: member.clientId,
+        clientHost: member.clientHost,
+        rebalanceTimeoutMs: member.rebalanceTimeoutMs,
+        sessionTimeoutMs: member.sessionTimeoutMs,
+        subscription: member.metadataFor(protocolName ?? ''),
+        assignment: assignments.get(member.memberId) ?? Buffer.alloc(0),
+      })),
+    };
   }
 
   /** DescribeGroups shows metadata and assignments only once the group is Stable. */
