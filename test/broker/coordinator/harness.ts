@@ -16,6 +16,8 @@ export const TEST_CONFIG: CoordinatorConfig = {
   initialRebalanceDelayMs: 3_000,
   offsetsRetentionMs: 24 * 60 * 60_000,
   offsetsRetentionCheckIntervalMs: 60_000,
+  // Rare, so that tests that let days pass do not fire it thousands of times.
+  ownershipCheckIntervalMs: 60_000,
 };
 
 /** A consumer's subscription metadata (ConsumerProtocolSubscription v0). */
