@@ -1,0 +1,96 @@
+/**
+ * Retention: every `intervalMs`, for each partition this broker serves, the committed segments at
+ * the start of the log that are all older than retention.ms (their largest timestamp), or that
+ * retention.bytes no longer needs, are cut off by advancing the log start offset in the metadata
+ * log. Objects nothing refers to any more are deleted from the store once they have been
+ * unreferenced for `deleteGraceMs` (readers that already held a position finish their reads),
+ * and the deletion is recorded.
+ */
+import type { Logger } from 'pino';
+import { partitionDataKey, partitionDataSection, type MetadataLog } from '../../metadata';
+import type { ObjectStore } from '../object-store';
+import type { PartitionLog } from './partition-log';
+import type { TopicSettings } from './topic-configs';
+
+export interface RetentionOptions {
+  readonly metadata: MetadataLog;
+  readonly store: ObjectStore;
+  readonly logger: Logger;
+  readonly intervalMs: number;
+  readonly deleteGraceMs: number;
+  /** The partitions this broker applies retention to. */
+  partitions(): readonly PartitionLog[];
+  settingsOf(log: PartitionLog): TopicSettings;
+}
+
+export class Retention {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(private readonly options: RetentionOptions) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.runOnce(), this.options.intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** One pass (also callable directly, e.g. by tests); passes never overlap. */
+  runOnce(nowMs = Date.now()): Promise<void> {
+    this.running ??= this.pass(nowMs)
+      .catch((error: unknown) => this.options.logger.warn({ err: error }, 'retention pass failed; the next one retries'))
+      .finally(() => {
+        this.running = undefined;
+      });
+    return this.running;
+  }
+
+  private async pass(nowMs: number): Promise<void> {
+    for (const log of this.options.partitions()) {
+      const logStartOffset = this.newLogStart(log, nowMs);
+      if (logStartOffset === undefined) continue;
+      const outcome = await this.options.metadata.append((state) => {
+        const data = state.get(partitionDataSection).partitions.get(partitionDataKey(log.topicId, log.partition));
+        if (data === undefined || logStartOffset <= data.logStartOffset || logStartOffset > data.nextOffset) return undefined;
+        return { kind: 'log-start-advanced', topicId: log.topicId, partition: log.partition, logStartOffset };
+      });
+      if (outcome && outcome.rejected === undefined) {
+        this.options.logger.info({ topic: log.topic, partition: log.partition, logStartOffset }, 'retention advanced the log start');
+      }
+    }
+    await this.deleteUnreferencedObjects(nowMs);
+  }
+
+  /** The log start after dropping the expired segments at the front, or undefined when none expired. */
+  private newLogStart(log: PartitionLog, nowMs: number): number | undefined {
+    const data = this.options.metadata.state.get(partitionDataSection).partitions.get(partitionDataKey(log.topicId, log.partition));
+    if (data === undefined) return undefined;
+    const { retentionMs, retentionBytes } = this.options.settingsOf(log);
+    let bytes = data.bytes;
+    let logStartOffset: number | undefined;
+    for (const segment of data.segments) {
+      const expiredByTime = retentionMs >= 0 && segment.maxTimestamp < nowMs - retentionMs;
+      const expiredBySize = retentionBytes >= 0 && bytes - segment.size >= retentionBytes;
+      if (!expiredByTime && !expiredBySize) break;
+      bytes -= segment.size;
+      logStartOffset = segment.nextOffset;
+    }
+    return logStartOffset !== undefined && logStartOffset > data.logStartOffset ? logStartOffset : undefined;
+  }
+
+  private async deleteUnreferencedObjects(nowMs: number): Promise<void> {
+    const deletable = this.options.metadata.state.get(partitionDataSection).deletable;
+    const due = [...deletable].filter(([, sinceMs]) => sinceMs <= nowMs - this.options.deleteGraceMs).map(([key]) => key);
+    if (due.length === 0) return;
+    for (const key of due) await this.options.store.delete(key);
+    await this.options.metadata.append((state) => {
+      const keys = due.filter((key) => state.get(partitionDataSection).deletable.has(key));
+      return keys.length > 0 ? { kind: 'objects-deleted', keys } : undefined;
+    });
+    this.options.logger.info({ objects: due.length }, 'deleted objects nothing refers to');
+  }
+}

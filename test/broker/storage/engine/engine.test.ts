@@ -1,0 +1,250 @@
+/**
+ * The storage engine end to end on real files: WAL with fsync, local-directory object store.
+ */
+import { rm } from 'node:fs/promises';
+import { ErrorCode } from '../../../../broker/protocol/error-codes';
+import { batchesOf } from '../../../../broker/protocol/record-batch';
+import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP } from '../../../../broker/storage/storage';
+import type { StorageEngine } from '../../../../broker/storage';
+import { batch, produce, readAll, startEngine, tempDirs, type TempDirs } from './helpers';
+
+let dirs: TempDirs;
+let engine: StorageEngine | undefined;
+
+beforeEach(async () => {
+  dirs = await tempDirs();
+});
+afterEach(async () => {
+  await engine?.close();
+  engine = undefined;
+  await dirs.remove();
+});
+
+test('appends get consecutive offsets and read back with valid CRCs', async () => {
+  engine = await startEngine(dirs);
+  await engine.createTopic('orders', 2, {});
+  const first = await produce(engine, 'orders', 0, ['a', 'b', 'c']);
+  const second = await produce(engine, 'orders', 0, ['d']);
+  const other = await produce(engine, 'orders', 1, ['x']);
+  expect([first.baseOffset, second.baseOffset, other.baseOffset]).toEqual([0n, 3n, 0n]);
+  expect(await readAll(engine, 'orders', 0)).toEqual([[0n, 'a'], [1n, 'b'], [2n, 'c'], [3n, 'd']]);
+  expect(await readAll(engine, 'orders', 0, 2n)).toEqual([[2n, 'c'], [3n, 'd']]);
+  expect(await engine.offsetForTimestamp({ topic: 'orders', partition: 0 }, LATEST_TIMESTAMP)).toEqual({ offset: 4n, timestamp: -1n });
+  expect(await engine.offsetForTimestamp({ topic: 'orders', partition: 0 }, EARLIEST_TIMESTAMP)).toEqual({ offset: 0n, timestamp: -1n });
+});
+
+test('after close the WAL is empty and everything is read back from the object store alone', async () => {
+  engine = await startEngine(dirs);
+  await engine.createTopic('t', 1, { 'retention.ms': '1000000' });
+  for (let i = 0; i < 50; i++) await produce(engine, 't', 0, [`v${i}`]);
+  await engine.close();
+  engine = undefined;
+  // The broker's local state matters for nothing: delete the WAL directory.
+  await rm(dirs.walDir, { recursive: true, force: true });
+  engine = await startEngine(dirs);
+  expect(engine.statistics.walUsedBytes).toBeLessThanOrEqual(64); // only the new epoch-start record
+  expect(engine.describeTopic('t')?.configs).toEqual({ 'retention.ms': '1000000' });
+  const records = await readAll(engine, 't', 0);
+  expect(records.map(([offset]) => offset)).toEqual(Array.from({ length: 50 }, (_, i) => BigInt(i)));
+  expect(records.map(([, value]) => value)).toEqual(Array.from({ length: 50 }, (_, i) => `v${i}`));
+  expect((await produce(engine, 't', 0, ['next'])).baseOffset).toBe(50n);
+  expect(engine.statistics.objects).toBe(0);
+});
+
+test('data is uploaded into few multi-partition objects and the WAL is trimmed', async () => {
+  engine = await startEngine(dirs, { uploadAgeMs: 3_600_000, uploadSizeMiB: 0.25 });
+  await engine.createTopic('a', 4, {});
+  const value = 'x'.repeat(1000);
+  for (let i = 0; i < 400; i++) await produce(engine, 'a', i % 4, [value]);
+  // 400 KB of records with a 256 KiB threshold: at least one object cut by size, holding every partition.
+  while (engine.statistics.objects < 1 || engine.statistics.commits < 1) await new Promise((r) => setTimeout(r, 5));
+  const segments = [0, 1, 2, 3].map((p) => engine!.committedSegments('a', p));
+  const firstObject = segments[0][0].objectKey;
+  expect(segments.every((list) => list.length > 0 && list[0].objectKey === firstObject)).toBe(true);
+  await engine.flush();
+  expect(engine.statistics.walUsedBytes).toBeLessThan(128);
+  for (let p = 0; p < 4; p++) expect((await readAll(engine, 'a', p)).length).toBe(100);
+});
+
+test('a retried idempotent batch is answered with its original offsets, before and after a restart', async () => {
+  engine = await startEngine(dirs, { uploadAgeMs: 3_600_000 });
+  await engine.createTopic('idem', 1, {});
+  const { producerId, producerEpoch } = await engine.allocateProducerId();
+  const send = (sequence: number, values: string[]) =>
+    produce(engine!, 'idem', 0, values, { producerId, producerEpoch, baseSequence: sequence });
+  await produce(engine, 'idem', 0, ['plain']);
+  expect((await send(0, ['a', 'b'])).baseOffset).toBe(1n);
+  expect((await send(2, ['c'])).baseOffset).toBe(3n);
+  expect((await send(0, ['a', 'b'])).baseOffset).toBe(1n); // duplicate
+  await expect(send(5, ['z'])).rejects.toMatchObject({ code: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER });
+  await expect(produce(engine, 'idem', 0, ['old'], { producerId, producerEpoch: producerEpoch - 1, baseSequence: 3 })).rejects.toMatchObject({
+    code: ErrorCode.INVALID_PRODUCER_EPOCH,
+  });
+  // Restart without close: the state comes back from the WAL replay.
+  const crashed = engine;
+  engine = await startEngine({ ...dirs });
+  expect((await send(2, ['c'])).baseOffset).toBe(3n);
+  expect((await send(3, ['d'])).baseOffset).toBe(4n);
+  await engine.close();
+  engine = await startEngine(dirs);
+  // And after everything was uploaded: from the committed producer state.
+  expect((await send(3, ['d'])).baseOffset).toBe(4n);
+  expect((await readAll(engine, 'idem', 0)).map(([, v]) => v)).toEqual(['plain', 'a', 'b', 'c', 'd']);
+  void crashed;
+});
+
+test('a fetch waits for data (long polling) and returns when it arrives', async () => {
+  engine = await startEngine(dirs);
+  await engine.createTopic('poll', 1, {});
+  const waiting = engine.fetch([{ topic: 'poll', partition: 0, fetchOffset: 0n, maxBytes: 1 << 20 }], {
+    maxWaitMs: 60_000,
+    minBytes: 1,
+    maxBytes: 1 << 20,
+  });
+  await produce(engine, 'poll', 0, ['hello']);
+  const [result] = await waiting;
+  expect(result.errorCode).toBe(ErrorCode.NONE);
+  expect(result.highWatermark).toBe(1n);
+  expect(result.records.length).toBeGreaterThan(0);
+});
+
+test('an aborted long poll returns empty, and an out-of-range offset or unknown topic is reported', async () => {
+  engine = await startEngine(dirs);
+  await engine.createTopic('poll', 1, {});
+  const abort = new AbortController();
+  const waiting = engine.fetch([{ topic: 'poll', partition: 0, fetchOffset: 0n, maxBytes: 1 << 20 }], {
+    maxWaitMs: 60_000,
+    minBytes: 1,
+    maxBytes: 1 << 20,
+    signal: abort.signal,
+  });
+  abort.abort();
+  expect((await waiting)[0].records.length).toBe(0);
+  const results = await engine.fetch(
+    [
+      { topic: 'poll', partition: 0, fetchOffset: 5n, maxBytes: 100 },
+      { topic: 'nope', partition: 0, fetchOffset: 0n, maxBytes: 100 },
+    ],
+    { maxWaitMs: 0, minBytes: 0, maxBytes: 1000 },
+  );
+  expect(results.map((r) => r.errorCode)).toEqual([ErrorCode.OFFSET_OUT_OF_RANGE, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]);
+});
+
+test('fetch limits: whole batches within maxBytes, but at least one batch for the first partition', async () => {
+  engine = await startEngine(dirs);
+  await engine.createTopic('big', 2, {});
+  await produce(engine, 'big', 0, ['x'.repeat(5000)]);
+  await produce(engine, 'big', 0, ['y'.repeat(5000)]);
+  await produce(engine, 'big', 1, ['z'.repeat(5000)]);
+  const results = await engine.fetch(
+    [
+      { topic: 'big', partition: 0, fetchOffset: 0n, maxBytes: 100 },
+      { topic: 'big', partition: 1, fetchOffset: 0n, maxBytes: 100 },
+    ],
+    { maxWaitMs: 0, minBytes: 0, maxBytes: 1000 },
+  );
+  // One whole batch although larger than maxBytes (the first partition with data), none after it.
+  expect([...batchesOf(results[0].records)].map((b) => b.header.baseOffset)).toEqual([0n]);
+  expect(results[0].records.length).toBeGreaterThan(5000);
+  expect(results[1].records.length).toBe(0);
+});
+
+test('ListOffsets by timestamp finds the first record at or after it, in memory and in objects', async () => {
+  engine = await startEngine(dirs, { uploadAgeMs: 3_600_000 });
+  await engine.createTopic('ts', 1, {});
+  const records = (timestamps: number[]) => timestamps.map((t) => ({ key: null, value: `t${t}`, timestamp: BigInt(t) }));
+  const { buildRecordBatch, validateProducedRecords } = await import('../../../../broker/protocol/record-batch');
+  for (const timestamps of [[1000, 1100], [2000, 2500], [3000]]) {
+    const set = buildRecordBatch(records(timestamps));
+    await engine.append({ topic: 'ts', partition: 0 }, set, validateProducedRecords(set, 1 << 20), { timeoutMs: 1000 });
+  }
+  const lookup = (t: number) => engine!.offsetForTimestamp({ topic: 'ts', partition: 0 }, BigInt(t));
+  const expected = [
+    [500, { offset: 0n, timestamp: 1000n }],
+    [1050, { offset: 1n, timestamp: 1100n }],
+    [2200, { offset: 3n, timestamp: 2500n }],
+    [3000, { offset: 4n, timestamp: 3000n }],
+    [9999, { offset: -1n, timestamp: -1n }],
+  ] as const;
+  for (const [t, answer] of expected) expect(await lookup(t)).toEqual(answer);
+  await engine.close();
+  engine = await startEngine(dirs);
+  for (const [t, answer] of expected) expect(await lookup(t)).toEqual(answer);
+});
+
+test('topics: validation, configs with defaults, validate-only, delete', async () => {
+  engine = await startEngine(dirs);
+  await expect(engine.createTopic('bad name!', 1, {})).rejects.toMatchObject({ code: ErrorCode.INVALID_TOPIC_EXCEPTION });
+  await expect(engine.createTopic('t', 0, {})).rejects.toMatchObject({ code: ErrorCode.INVALID_PARTITIONS });
+  await expect(engine.createTopic('t', 1, { 'cleanup.policy': 'compact' })).rejects.toThrow(/invalid value "compact" for cleanup.policy/);
+  await expect(engine.createTopic('t', 1, { 'no.such': '1' })).rejects.toMatchObject({ code: ErrorCode.INVALID_CONFIG });
+  await expect(engine.createTopic('t', 1, { 'retention.ms': 'soon' })).rejects.toMatchObject({ code: ErrorCode.INVALID_CONFIG });
+  const dry = await engine.createTopic('t', 3, {}, { validateOnly: true });
+  expect(dry.partitionCount).toBe(3);
+  expect(engine.describeTopic('t')).toBeUndefined();
+  const created = await engine.createTopic('t', 3, { 'retention.bytes': '1000' });
+  expect(created.topicId).toMatch(/^[0-9a-f]{32}$/);
+  await expect(engine.createTopic('t', 1, {})).rejects.toMatchObject({ code: ErrorCode.TOPIC_ALREADY_EXISTS });
+  const configs = Object.fromEntries(engine.effectiveConfigs('t').map((c) => [c.name, [c.value, c.isDefault]]));
+  expect(configs['retention.bytes']).toEqual(['1000', false]);
+  expect(configs['retention.ms']).toEqual(['604800000', true]);
+  expect(configs['max.message.bytes']).toEqual(['1048588', true]);
+  expect(configs['cleanup.policy']).toEqual(['delete', true]);
+  expect(engine.listTopics().map((t) => t.name)).toEqual(['t']);
+  await engine.deleteTopic('t');
+  expect(engine.describeTopic('t')).toBeUndefined();
+  await expect(engine.deleteTopic('t')).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION });
+  await expect(produce(engine, 't', 0, ['x'])).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION });
+  // A new topic of the same name starts empty.
+  await engine.createTopic('t', 1, {});
+  expect((await produce(engine, 't', 0, ['x'])).baseOffset).toBe(0n);
+});
+
+test('max.message.bytes and LogAppendTime are applied per topic', async () => {
+  engine = await startEngine(dirs);
+  await engine.createTopic('small', 1, { 'max.message.bytes': '200', 'message.timestamp.type': 'LogAppendTime' });
+  await expect(produce(engine, 'small', 0, ['x'.repeat(300)])).rejects.toMatchObject({ code: ErrorCode.MESSAGE_TOO_LARGE });
+  const before = BigInt(Date.now());
+  const result = await produce(engine, 'small', 0, ['ok'], { baseTimestamp: 5n });
+  expect(result.logAppendTimeMs).toBeGreaterThanOrEqual(before);
+  const [fetched] = await engine.fetch([{ topic: 'small', partition: 0, fetchOffset: 0n, maxBytes: 1000 }], { maxWaitMs: 0, minBytes: 0, maxBytes: 1000 });
+  const { readRecords } = await import('../../../../broker/protocol/record-batch');
+  expect(readRecords(fetched.records)[0].timestamp).toBe(result.logAppendTimeMs);
+});
+
+test('producer ids are never handed out twice, across restarts', async () => {
+  engine = await startEngine(dirs);
+  const first = await Promise.all(Array.from({ length: 5 }, () => engine!.allocateProducerId()));
+  await engine.close();
+  engine = await startEngine(dirs);
+  const second = await engine.allocateProducerId();
+  const ids = [...first, second].map((p) => p.producerId);
+  expect(new Set(ids).size).toBe(6);
+});
+
+test('a small log cache serves older data from the WAL and then from objects, with the same bytes', async () => {
+  engine = await startEngine(dirs, { logCacheMiB: 16 / 1024, readCacheMiB: 64 / 1024, blockBytes: 4096, uploadAgeMs: 3_600_000 });
+  await engine.createTopic('cold', 1, {});
+  const values = Array.from({ length: 200 }, (_, i) => `value-${i}-${'p'.repeat(i % 50)}`);
+  for (const value of values) await produce(engine, 'cold', 0, [value]);
+  expect(engine.statistics.logCacheBytes).toBeLessThanOrEqual(16 * 1024);
+  expect(engine.statistics.objects).toBe(0);
+  expect((await readAll(engine, 'cold', 0)).map(([, v]) => v)).toEqual(values); // memory + WAL
+  await engine.flush();
+  expect((await readAll(engine, 'cold', 0)).map(([, v]) => v)).toEqual(values); // memory + objects
+  expect(engine.statistics.blockCache.misses).toBeGreaterThan(0);
+  expect(engine.statistics.blockCache.cachedBytes).toBeLessThanOrEqual(64 * 1024);
+  expect((await readAll(engine, 'cold', 0, 150n)).map(([, v]) => v)).toEqual(values.slice(150));
+});
+
+test('unknown partitions and shutting down are refused with Kafka errors', async () => {
+  engine = await startEngine(dirs);
+  await engine.createTopic('t', 1, {});
+  await expect(produce(engine, 't', 1, ['x'])).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION });
+  const { records, headers } = batch(['x']);
+  await engine.close();
+  await expect(engine.append({ topic: 't', partition: 0 }, records, headers, { timeoutMs: 10 })).rejects.toMatchObject({
+    code: ErrorCode.NOT_LEADER_OR_FOLLOWER,
+  });
+  engine = undefined;
+});
