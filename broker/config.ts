@@ -68,6 +68,8 @@ export interface BrokerConfig {
   /** How long a group that became Empty keeps its committed offsets. */
   readonly offsetsRetentionMinutes: number;
   readonly offsetsRetentionCheckIntervalMs: number;
+  /** Records appended to a __consumer_offsets partition before its live state is snapshotted again. */
+  readonly offsetsSnapshotMinRecords: number;
 }
 
 type Raw = Readonly<Record<string, string | undefined>>;
@@ -391,6 +393,13 @@ const OPTIONS: { [K in keyof BrokerConfig]: OptionSpec<K> } = {
     description: 'groups: how often expired offsets are removed',
     defaultText: '600000',
     parse: withDefault(600_000, integer(1_000, 24 * 3_600_000)),
+  },
+  offsetsSnapshotMinRecords: {
+    key: 'offsetsSnapshotMinRecords',
+    valueName: 'N',
+    description: 'groups: records appended to a __consumer_offsets partition before it is snapshotted (bounds loading time)',
+    defaultText: '10000',
+    parse: withDefault(10_000, integer(10, 100_000_000)),
   },
 };
 

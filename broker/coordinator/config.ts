@@ -30,6 +30,11 @@ export interface CoordinatorConfig {
    * from its controller; here the cluster view is read).
    */
   readonly ownershipCheckIntervalMs: number;
+  /**
+   * A partition gets a snapshot of its live state once this many records (and at least twice the
+   * last snapshot) were appended since the last one, which bounds the time to load it.
+   */
+  readonly offsetsSnapshotMinRecords: number;
 }
 
 const MINUTE_MS = 60_000;
@@ -45,4 +50,5 @@ export const DEFAULT_COORDINATOR_CONFIG: CoordinatorConfig = {
   newMemberJoinTimeoutMs: 5 * MINUTE_MS,
   offsetsCommitTimeoutMs: 5_000,
   ownershipCheckIntervalMs: 1_000,
+  offsetsSnapshotMinRecords: 10_000,
 };

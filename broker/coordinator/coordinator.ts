@@ -76,7 +76,6 @@ function syncError(errorCode: ErrorCode): SyncGroupResult {
 
 export class GroupCoordinator {
   private readonly config: CoordinatorConfig;
-  private readonly log: GroupLog;
   private readonly scheduler: Scheduler;
   private readonly logger: Logger;
   private readonly groups: GroupPartitions;
@@ -86,7 +85,6 @@ export class GroupCoordinator {
 
   constructor(options: GroupCoordinatorOptions) {
     this.config = options.config;
-    this.log = options.log;
     this.scheduler = options.scheduler;
     this.logger = options.logger ?? pino({ level: 'silent' });
     this.groups = new GroupPartitions({
@@ -95,13 +93,14 @@ export class GroupCoordinator {
       scheduler: options.scheduler,
       ownsPartition: options.ownsPartition,
       logger: this.logger,
+      snapshotMinRecords: options.config.offsetsSnapshotMinRecords,
       // A loaded group's members get a full session to find this coordinator.
       onLoaded: (group) => group.members.forEach((member) => this.scheduleSessionExpiry(group, member)),
       onUnloaded: (group) => this.dropGroup(group, ErrorCode.NOT_COORDINATOR),
     });
     this.offsets = new OffsetManager({
       config: options.config,
-      log: options.log,
+      writer: this.groups.writer,
       scheduler: options.scheduler,
       logger: this.logger,
       groups: this.groups,
@@ -379,8 +378,8 @@ export class GroupCoordinator {
     if (group.is(GroupState.Empty)) {
       this.logger.info({ groupId: group.groupId, generation: group.generationId }, 'group is empty');
       // Kafka only warns when this fails: an empty generation has no member to mislead.
-      this.log.append(group.partition, [{ kind: 'group', groupId: group.groupId, value: group.toStored(new Map()) }]).catch(
-        (error: unknown) => this.logger.warn({ err: error, groupId: group.groupId }, 'could not store the empty group'),
+      this.storeGeneration(group, new Map()).catch((error: unknown) =>
+        this.logger.warn({ err: error, groupId: group.groupId }, 'could not store the empty group'),
       );
       return;
     }
@@ -523,7 +522,7 @@ export class GroupCoordinator {
     const assignments = new Map([...group.members.keys()].map((memberId) => [memberId, leaderAssignments.get(memberId) ?? Buffer.alloc(0)]));
     const generationId = group.generationId;
     const stillCurrent = (): boolean => group.is(GroupState.CompletingRebalance) && group.generationId === generationId;
-    this.log.append(group.partition, [{ kind: 'group', groupId: group.groupId, value: group.toStored(assignments) }]).then(
+    this.storeGeneration(group, assignments).then(
       () => {
         if (!stillCurrent()) return;
         for (const member of group.members.values()) member.assignment = assignments.get(member.memberId) ?? Buffer.alloc(0);
@@ -537,6 +536,14 @@ export class GroupCoordinator {
         this.resetAndPropagateAssignmentError(group, appendErrorCode(error));
         this.maybePrepareRebalance(group, 'the assignment could not be stored');
       },
+    );
+  }
+
+  /** Appends the group's current generation; once durable it is what snapshots repeat. */
+  private storeGeneration(group: Group, assignments: ReadonlyMap<string, Buffer>): Promise<bigint> {
+    const stored = group.toStored(assignments);
+    return this.groups.writer.append(group.partition, [{ kind: 'group', groupId: group.groupId, value: stored }], (logOffset) =>
+      group.recordStoredGeneration(stored, logOffset),
     );
   }
 

@@ -4,12 +4,19 @@
  * key wins, tombstones delete, a group with members comes back Stable in its last stored
  * generation (its members then have one session timeout to heartbeat), a group without members
  * comes back Empty, and offsets without any group metadata form a simple group.
+ *
+ * Only the log from the start of the last complete snapshot on is replayed (group-writer.ts). The
+ * last snapshot marker is found by reading the end of the log, a window that grows fourfold until
+ * it holds a marker or reaches the log start (then the whole log is replayed).
  */
 import type { Logger } from 'pino';
 import { CommittedOffsets } from './committed-offsets';
 import { Group, GroupState } from './group';
 import type { GroupLog, StoredGroup } from './group-log';
 import { Member } from './member';
+
+/** The first window of log end searched for a snapshot marker, in records. */
+const FIRST_MARKER_WINDOW = 1_024n;
 
 interface ReplayedGroup {
   metadata: StoredGroup | undefined;
@@ -23,7 +30,33 @@ export interface LoadOptions {
   readonly logger: Logger;
 }
 
-export async function loadGroups(log: GroupLog, partition: number, options: LoadOptions): Promise<Group[]> {
+export interface LoadedPartition {
+  readonly groups: Group[];
+  /** Records read after the last snapshot's marker (what the next snapshot would save loading). */
+  readonly recordsSinceSnapshot: number;
+  /** Records of the last snapshot (0 without one). */
+  readonly snapshotSize: number;
+}
+
+/** Where replay starts: the first record of the last complete snapshot, else the log start. */
+async function replayStart(log: GroupLog, partition: number): Promise<{ from: bigint; markerOffset: bigint | undefined }> {
+  const { start, end } = await log.bounds(partition);
+  for (let window = FIRST_MARKER_WINDOW; ; window *= 4n) {
+    const scanFrom = end - window > start ? end - window : start;
+    let marker: { offset: bigint; snapshotStart: bigint } | undefined;
+    await log.read(partition, scanFrom, (record, offset) => {
+      if (record.kind === 'snapshot-marker') marker = { offset, snapshotStart: record.snapshotStart };
+    });
+    if (marker) {
+      // An empty snapshot is its marker alone (snapshotStart -1).
+      const snapshotStart = marker.snapshotStart < 0n ? marker.offset : marker.snapshotStart;
+      return { from: snapshotStart > start ? snapshotStart : start, markerOffset: marker.offset };
+    }
+    if (scanFrom === start) return { from: start, markerOffset: undefined };
+  }
+}
+
+export async function loadGroups(log: GroupLog, partition: number, options: LoadOptions): Promise<LoadedPartition> {
   const replayed = new Map<string, ReplayedGroup>();
   const misplaced = new Set<string>();
   const entry = (groupId: string): ReplayedGroup => {
@@ -34,7 +67,11 @@ export async function loadGroups(log: GroupLog, partition: number, options: Load
     }
     return found;
   };
-  await log.replay(partition, (record, logOffset) => {
+  const { from, markerOffset } = await replayStart(log, partition);
+  let recordsSinceSnapshot = 0;
+  await log.read(partition, from, (record, logOffset) => {
+    if (markerOffset === undefined || logOffset > markerOffset) recordsSinceSnapshot++;
+    if (record.kind === 'snapshot-marker') return;
     if (options.partitionOf(record.groupId) !== partition) {
       misplaced.add(record.groupId);
       return;
@@ -54,9 +91,11 @@ export async function loadGroups(log: GroupLog, partition: number, options: Load
       'records of groups that belong to another partition (was the partition count changed?) were ignored',
     );
   }
-  return [...replayed]
+  const groups = [...replayed]
     .filter(([, { metadata, offsets }]) => metadata !== undefined || offsets.size > 0)
     .map(([groupId, { metadata, offsets }]) => restoreGroup(groupId, partition, metadata, offsets, options.nowMs));
+  const snapshotSize = markerOffset === undefined ? 0 : Number(markerOffset - from) + 1;
+  return { groups, recordsSinceSnapshot, snapshotSize };
 }
 
 function restoreGroup(
@@ -92,5 +131,6 @@ function restoreGroup(
   group.leaderId = metadata.leaderId ?? group.leaderId;
   group.restoreStateTimestamp(metadata.stateTimestampMs);
   group.refreshSubscribedTopics();
+  group.storedGeneration = metadata;
   return group;
 }

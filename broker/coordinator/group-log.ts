@@ -1,8 +1,13 @@
 /**
  * Where the coordinator keeps what must survive it: one record per committed offset and per
  * group generation, in a partition of __consumer_offsets. The latest record of a key wins; a null
- * value (a tombstone) deletes the key. Replaying a partition from its start rebuilds every group
- * it holds (see storage-group-log.ts for the implementation over Storage).
+ * value (a tombstone) deletes the key.
+ *
+ * Now and then the coordinator appends a snapshot of a partition's live state followed by a
+ * snapshot marker (group-writer.ts): replaying from the start of the last complete snapshot
+ * rebuilds the same groups as replaying the whole partition, so loading stays fast however long
+ * the partition grows (group-loader.ts). See storage-group-log.ts for the implementation over
+ * Storage.
  */
 import { ErrorCode, KafkaError } from '../protocol/error-codes';
 import type { CommittedOffset } from './committed-offsets';
@@ -34,7 +39,19 @@ export type GroupLogRecord =
       readonly partition: number;
       readonly value: CommittedOffset | null;
     }
-  | { readonly kind: 'group'; readonly groupId: string; readonly value: StoredGroup | null };
+  | { readonly kind: 'group'; readonly groupId: string; readonly value: StoredGroup | null }
+  /**
+   * Ends a complete snapshot: the records from `snapshotStart` up to this marker hold the whole
+   * live state of the partition as it was when the snapshot was taken.
+   */
+  | { readonly kind: 'snapshot-marker'; readonly snapshotStart: bigint };
+
+export interface LogBounds {
+  /** The offset of the first record still in the log. */
+  readonly start: bigint;
+  /** The offset the next record will get. */
+  readonly end: bigint;
+}
 
 export interface GroupLog {
   /**
@@ -43,8 +60,9 @@ export interface GroupLog {
    * Throws KafkaError with the storage's code when the append fails.
    */
   append(partition: number, records: readonly GroupLogRecord[]): Promise<bigint>;
-  /** Calls `apply` for every record of the partition, in log order, from its start to its end. */
-  replay(partition: number, apply: (record: GroupLogRecord, logOffset: bigint) => void): Promise<void>;
+  bounds(partition: number): Promise<LogBounds>;
+  /** Calls `apply` for every record of the partition from offset `from` to its end, in order. */
+  read(partition: number, from: bigint, apply: (record: GroupLogRecord, logOffset: bigint) => void): Promise<void>;
 }
 
 /** What a failed append means to a client (Kafka's GroupMetadataManager mapping). */

@@ -7,8 +7,9 @@
 import type { Logger } from 'pino';
 import { ErrorCode } from '../protocol/error-codes';
 import { Group } from './group';
-import type { GroupLog } from './group-log';
+import type { GroupLog, GroupLogRecord } from './group-log';
 import { loadGroups } from './group-loader';
+import { GroupWriter } from './group-writer';
 import { offsetsPartitionFor } from './offsets-topic';
 import type { Scheduler } from './scheduler';
 
@@ -25,6 +26,8 @@ export interface GroupPartitionsOptions {
   /** Is this broker the owner of that __consumer_offsets partition right now? */
   readonly ownsPartition: (partition: number) => boolean;
   readonly logger: Logger;
+  /** See GroupWriterOptions.snapshotMinRecords. */
+  readonly snapshotMinRecords: number;
   /** Called for each group rebuilt by a load, before it is served. */
   readonly onLoaded: (group: Group) => void;
   /** Called for each group of a partition that is dropped; it must let go of the group. */
@@ -36,8 +39,17 @@ export class GroupPartitions {
   private readonly partitions = new Map<number, PartitionLoad>();
   /** False before start and after close: every group request is COORDINATOR_NOT_AVAILABLE. */
   active = false;
+  /** Every append to __consumer_offsets goes through it (snapshots need to see them all). */
+  readonly writer: GroupWriter;
 
-  constructor(private readonly options: GroupPartitionsOptions) {}
+  constructor(private readonly options: GroupPartitionsOptions) {
+    this.writer = new GroupWriter({
+      log: options.log,
+      logger: options.logger,
+      capture: (partition) => this.capture(partition),
+      snapshotMinRecords: options.snapshotMinRecords,
+    });
+  }
 
   partitionFor(groupId: string): number {
     return offsetsPartitionFor(groupId, this.options.partitionCount);
@@ -122,7 +134,7 @@ export class GroupPartitions {
   private async replay(partition: number, loading: PartitionLoad): Promise<void> {
     const { logger } = this.options;
     try {
-      const loaded = await loadGroups(this.options.log, partition, {
+      const { groups: loaded, recordsSinceSnapshot, snapshotSize } = await loadGroups(this.options.log, partition, {
         partitionOf: (groupId) => this.partitionFor(groupId),
         nowMs: this.options.scheduler.nowMs(),
         logger,
@@ -137,7 +149,8 @@ export class GroupPartitions {
         this.options.onLoaded(group);
       }
       this.partitions.set(partition, { state: 'loaded' });
-      logger.info({ partition, groups: loaded.length }, 'loaded group partition');
+      logger.info({ partition, groups: loaded.length, recordsSinceSnapshot, snapshotSize }, 'loaded group partition');
+      this.writer.loaded(partition, recordsSinceSnapshot, snapshotSize);
     } catch (error) {
       if (this.partitions.get(partition) === loading) this.partitions.delete(partition);
       logger.error({ err: error, partition }, 'could not load group partition; the next request retries');
@@ -148,11 +161,34 @@ export class GroupPartitions {
   /** Drops a partition and its groups (this broker no longer owns it, or is closing). */
   unload(partition: number): void {
     this.partitions.delete(partition);
+    this.writer.forget(partition);
     for (const group of this.all()) {
       if (group.partition !== partition) continue;
       this.options.onUnloaded(group);
       this.forget(group);
     }
+  }
+
+  /** The live state of a partition as records: each group's stored generation and offsets. */
+  private capture(partition: number): GroupLogRecord[] {
+    return this.all()
+      .filter((group) => group.partition === partition)
+      .flatMap(({ groupId, storedGeneration, offsets }): GroupLogRecord[] => [
+        ...(storedGeneration ? [{ kind: 'group' as const, groupId, value: storedGeneration }] : []),
+        ...[...offsets.entries()].map(({ topic, partition: topicPartition, committed }) => ({
+          kind: 'offset' as const,
+          groupId,
+          topic,
+          partition: topicPartition,
+          value: {
+            offset: committed.offset,
+            leaderEpoch: committed.leaderEpoch,
+            metadata: committed.metadata,
+            commitTimestampMs: committed.commitTimestampMs,
+            expireTimestampMs: committed.expireTimestampMs,
+          },
+        })),
+      ]);
   }
 
   unloadAll(): void {

@@ -5,6 +5,7 @@
  *
  *   key v0-1: OffsetCommitKey   { group, topic, partition }   -> value: OffsetCommitValue (v1 or v3)
  *   key v2:   GroupMetadataKey  { group }                     -> value: GroupMetadataValue v3
+ *   key 0x7f00 (this broker's own): a snapshot marker          -> value: { snapshotStart int64 }
  *
  * A null value is a tombstone. OffsetCommitValue v1 is written only for commits with an explicit
  * expiry (OffsetCommit v2-4 retention), v3 otherwise, as Kafka does.
@@ -86,6 +87,22 @@ const GroupMetadataValue = message({
   },
 });
 
+/**
+ * This broker's own record (Kafka has nothing like it): the end of a snapshot, with the offset its
+ * first record got. Its key is the version alone; the version is far above Kafka's (0-2 for
+ * classic groups, small numbers for the records of newer protocols).
+ */
+const SnapshotMarkerValue = message({
+  name: 'SnapshotMarkerValue',
+  apiKey: -1,
+  validVersions: '0',
+  flexibleVersions: 'none',
+  fields: {
+    snapshotStart: int64('0+'),
+  },
+});
+
+const SNAPSHOT_MARKER_KEY_VERSION = 0x7f00;
 const OFFSET_KEY_VERSION = 1;
 const GROUP_KEY_VERSION = 2;
 const OFFSET_VALUE_VERSION = 3;
@@ -106,6 +123,10 @@ export interface EncodedRecord {
 }
 
 export function encodeGroupRecord(record: GroupLogRecord): EncodedRecord {
+  if (record.kind === 'snapshot-marker') {
+    const key = new Writer().int16(SNAPSHOT_MARKER_KEY_VERSION).toBuffer();
+    return { key, value: encode(SnapshotMarkerValue, 0, { snapshotStart: record.snapshotStart }) };
+  }
   if (record.kind === 'offset') {
     const key = encode(OffsetCommitKey, OFFSET_KEY_VERSION, {
       group: record.groupId,
@@ -175,6 +196,9 @@ export function decodeGroupRecord(key: Buffer, value: Buffer | null): GroupLogRe
       partition: offsetKey.partition,
       value: value && decodeOffsetValue(value),
     };
+  }
+  if (keyVersion === SNAPSHOT_MARKER_KEY_VERSION && value) {
+    return { kind: 'snapshot-marker', snapshotStart: decode(SnapshotMarkerValue, value).value.snapshotStart };
   }
   if (keyVersion === GROUP_KEY_VERSION) {
     const { value: groupKey } = decode(GroupMetadataKey, key);

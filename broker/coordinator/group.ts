@@ -65,6 +65,9 @@ export class Group {
   /** Topics the members subscribe to (consumer groups only), whose offsets never expire. */
   subscribedTopics: ReadonlySet<string> | undefined;
   readonly offsets = new CommittedOffsets();
+  /** The group's generation as last stored in __consumer_offsets (what a snapshot repeats). */
+  storedGeneration: StoredGroup | undefined;
+  private storedGenerationOffset = -1n;
   joinTimer: { phase: JoinPhase; cancel: CancelTimer } | undefined;
   syncTimer: CancelTimer | undefined;
 
@@ -238,6 +241,13 @@ export class Group {
       groupInstanceId: member.groupInstanceId,
       metadata: member.metadataFor(protocolName),
     }));
+  }
+
+  /** Notes a durable generation record, unless a later one of the log is already noted. */
+  recordStoredGeneration(stored: StoredGroup, logOffset: bigint): void {
+    if (logOffset < this.storedGenerationOffset) return;
+    this.storedGeneration = stored;
+    this.storedGenerationOffset = logOffset;
   }
 
   /** The group's generation as its record in __consumer_offsets stores it. */

@@ -52,5 +52,6 @@ export function coordinatorConfigOf(config: BrokerConfig): CoordinatorConfig {
     maxSessionTimeoutMs: config.groupMaxSessionTimeoutMs,
     offsetsRetentionMs: config.offsetsRetentionMinutes * 60_000,
     offsetsRetentionCheckIntervalMs: config.offsetsRetentionCheckIntervalMs,
+    offsetsSnapshotMinRecords: config.offsetsSnapshotMinRecords,
   };
 }

@@ -8,8 +8,9 @@ import { ErrorCode } from '../protocol/error-codes';
 import type { TopicPartition } from '../storage/storage';
 import type { CoordinatorConfig } from './config';
 import { GroupState, type Group } from './group';
-import { appendErrorCode, type GroupLog, type GroupLogRecord } from './group-log';
+import { appendErrorCode, type GroupLogRecord } from './group-log';
 import type { GroupPartitions } from './group-partitions';
+import type { GroupWriter } from './group-writer';
 import type { Member } from './member';
 import {
   NO_LEADER_EPOCH,
@@ -26,7 +27,7 @@ import type { Scheduler } from './scheduler';
 
 export interface OffsetManagerOptions {
   readonly config: CoordinatorConfig;
-  readonly log: GroupLog;
+  readonly writer: GroupWriter;
   readonly scheduler: Scheduler;
   readonly logger: Logger;
   readonly groups: GroupPartitions;
@@ -90,7 +91,7 @@ export class OffsetManager {
 
   /** Appends the commits as one batch; applies and acknowledges them once durable. */
   private async store(group: Group, input: OffsetCommitInput): Promise<PartitionResult[]> {
-    const { config, log, logger } = this.options;
+    const { config, writer, logger } = this.options;
     const nowMs = this.options.scheduler.nowMs();
     const results = new Map<OffsetToCommit, ErrorCode>();
     const records: (GroupLogRecord & { kind: 'offset' })[] = [];
@@ -117,14 +118,14 @@ export class OffsetManager {
     }
     if (records.length > 0) {
       try {
-        const baseOffset = await log.append(group.partition, records);
-        if (!group.is(GroupState.Dead)) {
+        await writer.append(group.partition, records, (baseOffset) => {
+          if (group.is(GroupState.Dead)) return;
           records.forEach((record, index) => {
             if (record.value) {
               group.offsets.apply(record.topic, record.partition, { ...record.value, logOffset: baseOffset + BigInt(index) });
             }
           });
-        }
+        });
       } catch (error) {
         logger.warn({ err: error, groupId: group.groupId }, 'could not store committed offsets');
         const errorCode = appendErrorCode(error);
@@ -238,7 +239,7 @@ export class OffsetManager {
           ...(groupTombstone ? [{ kind: 'group' as const, groupId: group.groupId, value: null }] : []),
         ]);
         try {
-          await this.options.log.append(partition, records);
+          await this.options.writer.append(partition, records);
         } catch (error) {
           this.options.logger.warn({ err: error, partition }, 'could not store tombstones');
           for (const { group } of partitionRemovals) failures.set(group.groupId, appendErrorCode(error));

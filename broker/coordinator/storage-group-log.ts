@@ -3,13 +3,13 @@
  * topic __consumer_offsets, appended through the same WAL and upload path as any produced batch,
  * so a commit is as durable as a produced record once Storage.append resolves (fsynced in the WAL
  * on the shared file system, then uploaded to the object store), and survives kill -9 and the
- * loss of the broker's own disk. Replay reads the partition back with Storage.fetch.
+ * loss of the broker's own disk. Reading goes through Storage.fetch.
  */
 import type { Logger } from 'pino';
 import { ErrorCode, KafkaError } from '../protocol/error-codes';
 import { BatchAttribute, batchesOf, buildRecordBatch, readBatchHeader, readRecords } from '../protocol/record-batch';
-import { EARLIEST_TIMESTAMP, type Storage, type TopicPartition } from '../storage/storage';
-import type { GroupLog, GroupLogRecord } from './group-log';
+import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type Storage, type TopicPartition } from '../storage/storage';
+import type { GroupLog, GroupLogRecord, LogBounds } from './group-log';
 import { decodeGroupRecord, encodeGroupRecord } from './group-records';
 import { OFFSETS_TOPIC } from './offsets-topic';
 
@@ -37,9 +37,18 @@ export class StorageGroupLog implements GroupLog {
     return result.baseOffset;
   }
 
-  async replay(partition: number, apply: (record: GroupLogRecord, logOffset: bigint) => void): Promise<void> {
+  async bounds(partition: number): Promise<LogBounds> {
     const topicPartition = this.topicPartition(partition);
-    let next = (await this.storage.offsetForTimestamp(topicPartition, EARLIEST_TIMESTAMP)).offset;
+    const [earliest, latest] = await Promise.all([
+      this.storage.offsetForTimestamp(topicPartition, EARLIEST_TIMESTAMP),
+      this.storage.offsetForTimestamp(topicPartition, LATEST_TIMESTAMP),
+    ]);
+    return { start: earliest.offset, end: latest.offset };
+  }
+
+  async read(partition: number, from: bigint, apply: (record: GroupLogRecord, logOffset: bigint) => void): Promise<void> {
+    const topicPartition = this.topicPartition(partition);
+    let next = from;
     for (;;) {
       const [fetched] = await this.storage.fetch([{ ...topicPartition, fetchOffset: next, maxBytes: REPLAY_FETCH_BYTES }], {
         maxWaitMs: 0,
@@ -47,8 +56,9 @@ export class StorageGroupLog implements GroupLog {
         maxBytes: REPLAY_FETCH_BYTES,
       });
       if (fetched.errorCode !== Number(ErrorCode.NONE)) {
-        throw new KafkaError(fetched.errorCode, `replaying ${OFFSETS_TOPIC}-${partition} at offset ${next}`);
+        throw new KafkaError(fetched.errorCode, `reading ${OFFSETS_TOPIC}-${partition} at offset ${next}`);
       }
+      if (next >= fetched.highWatermark) return;
       const before = next;
       for (const { position, header } of batchesOf(fetched.records)) {
         const end = header.baseOffset + BigInt(header.lastOffsetDelta) + 1n;

@@ -17,7 +17,12 @@ const TOPIC = 'restart-topic';
 const PARTITIONS = 4;
 const GROUP = 'restart-group';
 /** Long enough for the test to read the committed offsets before the re-formed group commits. */
-const GROUP_FLAGS = ['--group-initial-rebalance-delay-ms', '2000', '--group-min-session-timeout-ms', '1000'];
+const GROUP_FLAGS = [
+  '--group-initial-rebalance-delay-ms', '2000',
+  '--group-min-session-timeout-ms', '1000',
+  // Frequent snapshots, so that the restart loads the group's partition from one.
+  '--offsets-snapshot-min-records', '20',
+];
 /** Stands in for the shared file system and the bucket: what outlives a broker's machine. */
 const shared = makeTempDir('dk-shared-');
 const SHARED_FLAGS = ['--wal-dir', path.join(shared, 'wal'), '--object-store', pathToFileURL(path.join(shared, 'objects')).href];
@@ -88,6 +93,9 @@ describe('a consumer group across kill -9 of the broker', () => {
     const all = new Set([...before, ...after]);
     await until('every record consumed', () => new Set(log.messages.map((m) => m.value)).size >= all.size, 120_000, () => log.messages.length);
     expect(new Set(log.messages.map((m) => m.value))).toEqual(all);
+    // The group's partition was loaded from a snapshot, not from its first record.
+    const loadedFrom = await broker.waitForLog((line) => line.msg === 'loaded group partition' && (line.snapshotSize as number) > 0);
+    expect(loadedFrom.recordsSinceSnapshot).toBeLessThan(log.commits.length);
     // What the members read once the group had re-formed (before, they may still have been
     // finishing batches fetched before the kill).
     const resumed = log.messages.slice(Math.min(...rejoins().map((join) => join.messagesBefore)));

@@ -4,7 +4,7 @@
  * or fail them. The implementation over the real storage engine is tested in
  * storage-group-log.test.ts.
  */
-import type { GroupLog, GroupLogRecord } from '../../../broker/coordinator/group-log';
+import type { GroupLog, GroupLogRecord, LogBounds } from '../../../broker/coordinator/group-log';
 
 interface HeldAppend {
   readonly release: () => void;
@@ -16,7 +16,10 @@ export class MemoryGroupLog implements GroupLog {
   private holding = false;
   private readonly held: HeldAppend[] = [];
   private failure: Error | undefined;
-  replays = 0;
+  /** Loads of a partition (each starts by asking for the bounds). */
+  loads = 0;
+  /** Every record handed to a reader, scans included. */
+  recordsRead = 0;
 
   records(partition: number): GroupLogRecord[] {
     return this.partitions.get(partition) ?? [];
@@ -58,9 +61,17 @@ export class MemoryGroupLog implements GroupLog {
     return new Promise((resolve, reject) => this.held.push({ release: () => resolve(write()), fail: reject }));
   }
 
-  replay(partition: number, apply: (record: GroupLogRecord, logOffset: bigint) => void): Promise<void> {
-    this.replays++;
-    this.records(partition).forEach((record, index) => apply(record, BigInt(index)));
+  bounds(partition: number): Promise<LogBounds> {
+    this.loads++;
+    return Promise.resolve({ start: 0n, end: BigInt(this.records(partition).length) });
+  }
+
+  read(partition: number, from: bigint, apply: (record: GroupLogRecord, logOffset: bigint) => void): Promise<void> {
+    const records = this.records(partition);
+    for (let offset = Number(from); offset < records.length; offset++) {
+      this.recordsRead++;
+      apply(records[offset], BigInt(offset));
+    }
     return Promise.resolve();
   }
 }

@@ -34,10 +34,10 @@ describe('which broker coordinates a group', () => {
   test('while its partition loads: COORDINATOR_LOAD_IN_PROGRESS, heartbeats answered blindly, syncs told to rejoin', async () => {
     const log = new MemoryGroupLog();
     let finishReplay: () => void = () => undefined;
-    const replay = log.replay.bind(log);
-    log.replay = async (partition, apply) => {
+    const bounds = log.bounds.bind(log);
+    log.bounds = async (partition) => {
       await new Promise<void>((resolve) => (finishReplay = resolve));
-      return replay(partition, apply);
+      return bounds(partition);
     };
     const harness = new Harness(log);
     harness.owned.clear();
@@ -52,7 +52,7 @@ describe('which broker coordinates a group', () => {
     finishReplay();
     await settle();
     expect((await harness.coordinator.joinGroup(joinInput())).errorCode).toBe(ErrorCode.MEMBER_ID_REQUIRED);
-    expect(log.replays).toBe(1);
+    expect(log.loads).toBe(1);
   });
 
   test('a group moves with its partition: the old coordinator answers NOT_COORDINATOR, the new one has its state', async () => {
