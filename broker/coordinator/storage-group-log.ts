@@ -7,6 +7,7 @@
  */
 import type { Logger } from 'pino';
 import { ErrorCode, KafkaError } from '../protocol/error-codes';
+import { MalformedDataError } from '../protocol/primitives';
 import { BatchAttribute, batchesOf, buildRecordBatch, readBatchHeader, readRecords } from '../protocol/record-batch';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, type Storage, type TopicPartition } from '../storage/storage';
 import type { GroupLog, GroupLogRecord, LogBounds } from './group-log';
@@ -87,9 +88,23 @@ export class StorageGroupLog implements GroupLog {
   ): void {
     for (const record of readRecords(records, position)) {
       if (record.offset < from) continue;
-      const decoded = record.key ? decodeGroupRecord(record.key, record.value) : undefined;
+      const decoded = this.decode(record.key, record.value);
       if (decoded) apply(decoded, record.offset);
       else this.options.logger.warn({ partition, offset: record.offset }, `skipped a record of ${OFFSETS_TOPIC} this broker does not know`);
+    }
+  }
+
+  /**
+   * The record, or undefined for one this broker cannot read (a newer format, or bytes a client
+   * produced to the topic): one bad record must not keep every group of the partition unloaded.
+   */
+  private decode(key: Buffer | null, value: Buffer | null): GroupLogRecord | undefined {
+    if (!key) return undefined;
+    try {
+      return decodeGroupRecord(key, value);
+    } catch (error) {
+      if (error instanceof MalformedDataError || error instanceof RangeError) return undefined;
+      throw error;
     }
   }
 

@@ -22,6 +22,7 @@ import { OffsetCommitRequest, OffsetCommitResponse } from '../../../broker/proto
 import { OffsetFetchRequest, OffsetFetchResponse } from '../../../broker/protocol/messages/offset-fetch';
 import { SyncGroupRequest, SyncGroupResponse } from '../../../broker/protocol/messages/sync-group';
 import { ErrorCode } from '../../../broker/protocol/error-codes';
+import { buildRecordBatch, readBatchHeader } from '../../../broker/protocol/record-batch';
 import { KafkaServer } from '../../../broker/server/server';
 import { TEST_SETTINGS } from '../../support/in-process-broker';
 import { MemoryStorage } from '../../support/memory-storage';
@@ -247,7 +248,7 @@ describe('group APIs on the wire', () => {
 });
 
 describe('a coordinator rebuilt from the storage', () => {
-  test('replays __consumer_offsets through Storage.fetch: the committed offsets come back', async () => {
+  test('replays __consumer_offsets through Storage.fetch: the committed offsets come back, unreadable records skipped', async () => {
     const storage = new MemoryStorage();
     await storage.createTopic('orders', 3, {});
     const first = await startGroupServer(storage);
@@ -256,12 +257,21 @@ describe('a coordinator rebuilt from the storage', () => {
       groupId: 'simple', generationId: -1, memberId: '',
       topics: [{ name: 'orders', partitions: [0, 1, 2].map((partitionIndex) => ({ partitionIndex, committedOffset: BigInt(partitionIndex * 100), committedMetadata: null })) }],
     });
+
+    // Bytes some client produced into the topic: unreadable records are skipped, not fatal.
+    const partition = first.coordinator.partitionFor('simple');
+    const garbage = buildRecordBatch([{ key: Buffer.from([0, 1, 0xff]), value: 'not a commit' }, { key: null, value: 'x' }]);
+    await storage.append({ topic: OFFSETS_TOPIC, partition }, garbage, [readBatchHeader(garbage)], { timeoutMs: 1_000 });
+    await client.request(OffsetCommitRequest, OffsetCommitResponse, 5, {
+      groupId: 'simple', generationId: -1, memberId: '',
+      topics: [{ name: 'orders', partitions: [{ partitionIndex: 2, committedOffset: 201n, committedMetadata: null }] }],
+    });
     client.close();
     await first.stop();
 
     const second = await startGroupServer(storage);
     try {
-      expect(second.coordinator.fetchOffsets('simple', null).offsets.map((fetched) => fetched.offset)).toEqual([0n, 100n, 200n]);
+      expect(second.coordinator.fetchOffsets('simple', null).offsets.map((fetched) => fetched.offset)).toEqual([0n, 100n, 201n]);
     } finally {
       await second.stop();
     }
