@@ -19,7 +19,7 @@
  * which is never pruned, and a fence is only written at the number after the listed latest.
  */
 import type { ObjectStore } from '../storage/object-store';
-import { PreconditionFailedError } from '../storage/object-store';
+import { ObjectNotFoundError, PreconditionFailedError } from '../storage/object-store';
 
 export type LeaseRecordKind = 'renewal' | 'fenced' | 'released';
 
@@ -64,10 +64,15 @@ export class LeaseLog {
     }
   }
 
+  /** Record `seq`, or undefined when it does not exist (one GET). */
   async read(seq: number): Promise<LeaseRecord | undefined> {
     const key = sequenceKey(this.prefix, seq);
-    if ((await this.store.head(key)) === undefined) return undefined;
-    return parseRecord(key, await this.store.get(key));
+    try {
+      return parseRecord(key, await this.store.get(key));
+    } catch (error) {
+      if (error instanceof ObjectNotFoundError) return undefined;
+      throw error;
+    }
   }
 
   /** The latest record, looking only after `afterSeq` when given; undefined when there is none. */
