@@ -222,6 +222,11 @@ export class ClusterNode implements WriteGate {
     }
   }
 
+  /** The partitions the log says this epoch owns (serving, recovering or moving). */
+  ownedPartitions(): TopicPartition[] {
+    return this.myEpoch === undefined ? [] : this.state.ownedBy(this.myEpoch);
+  }
+
   /** Listeners hear about partitions this broker stopped owning (e.g. to unload groups). */
   onPartitionLeft(listener: (partition: TopicPartition) => void): () => void {
     this.leftListeners.add(listener);
