@@ -112,6 +112,16 @@ export interface StorageEngineOptions {
   readonly partitionGate?: (topic: string, partition: number) => ErrorCode | undefined;
   /** Runs after an append is durable and before it is acknowledged; throw a KafkaError to refuse (fencing). */
   readonly acknowledgeGate?: () => void;
+  /**
+   * Runs in start() once the broker registered (its epoch is known) and before the WAL is opened:
+   * the cluster takes its lease here and waits until the WAL directory may be written.
+   */
+  readonly afterRegistration?: (epoch: number) => Promise<void>;
+  /**
+   * Whether start() takes the WAL's records above the committed end back into the partitions.
+   * A cluster member says false: its partitions' new owners replay those records. @default true
+   */
+  readonly adoptWalRecords?: boolean;
 }
 
 export interface StorageStatistics {
@@ -211,6 +221,7 @@ export class StorageEngine implements Storage {
     const registered = await this.metadata.append(() => ({ kind: 'broker-registered', nodeId: this.options.nodeId, ...registration }));
     this.epochValue = registered!.sequence;
     this.metadata.setWriterEpoch(this.epochValue);
+    await this.options.afterRegistration?.(this.epochValue);
     for (const topic of this.metadata.state.get(topicsSection).byName.values()) this.addTopic(topic);
     this.metadata.onApplied((outcome) => this.onMetadataApplied(outcome));
 
@@ -225,6 +236,7 @@ export class StorageEngine implements Storage {
       },
       this.epochValue,
       (record) => {
+        if (this.options.adoptWalRecords === false) return;
         const chunk = this.adoptReplayed(record);
         if (chunk) replayed.push(chunk);
       },
@@ -747,6 +759,17 @@ export class StorageEngine implements Storage {
       },
       message,
     );
+  }
+
+  /** The offset after the partition's last record on this broker (committed or only in the WAL). */
+  localNextOffset(topic: string, partition: number): number | undefined {
+    return this.findLog(topic, partition)?.nextOffset;
+  }
+
+  /** The offset after the partition's last committed record. */
+  committedNextOffset(topic: string, partition: number): number | undefined {
+    const log = this.findLog(topic, partition);
+    return log && this.partitionData(log)?.nextOffset;
   }
 
   /** Segments of a partition (for tests and tools). */
