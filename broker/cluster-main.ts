@@ -19,6 +19,8 @@ one shared WAL root and one object store. Every broker flag below applies to all
 `;
 
 const RESTART_DELAY_MS = 1_000;
+/** A local demo preallocates a smaller WAL per broker than production's 2 GiB, unless told otherwise. */
+const LOCAL_WAL_CAPACITY_MIB = '256';
 const STOP_TIMEOUT_MS = 120_000;
 
 interface ClusterArgs {
@@ -64,6 +66,8 @@ function main(): void {
   let specs: ReturnType<typeof localBrokerSpecs>;
   try {
     args = splitArgs(argv);
+    const walCapacityGiven = args.common.some((arg) => arg.startsWith('--wal-capacity-mib')) || process.env.DK_WAL_CAPACITY_MIB !== undefined;
+    if (!walCapacityGiven) args.common.push('--wal-capacity-mib', LOCAL_WAL_CAPACITY_MIB);
     const perBrokerArgs = Object.entries(args.perBroker).flatMap(([flag, value]) => [`--${flag}`, value]);
     // Validate everything once, as the first broker would see it.
     const config = parseConfig([...args.common, ...perBrokerArgs, '--cluster-mode', 'true'], process.env);
