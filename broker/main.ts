@@ -1,0 +1,127 @@
+/**
+ * The broker's entry point (`npm start`, `npm run broker -- [flags]`, the container).
+ *
+ * config -> listen -> storage (recovery) -> cluster view -> group coordinator -> serve. The port
+ * is bound before storage starts so that the broker registers (and advertises) the port it really
+ * has, also with --port 0; connections accepted while storage recovers wait until it is ready.
+ *
+ * SIGTERM / SIGINT: the group coordinator answers the joins it holds, the server stops accepting
+ * and finishes in-flight requests, storage closes (uploading everything still in the WAL), exit 0.
+ * A second signal exits at once with code 1.
+ * Exit codes: 0 stopped cleanly, 1 failed (at start, while running or while stopping),
+ * 2 invalid configuration.
+ */
+import { ApiRegistry } from './api/registry';
+import type { BrokerSettings } from './api/api';
+import { SingleBrokerView } from './cluster/cluster-view';
+import { ConfigError, helpText, parseConfig, type BrokerConfig } from './config';
+import { coordinatorConfigOf, startGroupCoordinator } from './coordinator';
+import { createLogger, type Logger } from './log';
+import { KafkaServer } from './server/server';
+import { createStorage } from './storage';
+
+export interface RunningBroker {
+  /** The port actually bound. */
+  readonly port: number;
+  /** Graceful stop: finish in-flight requests, then close storage. */
+  stop(): Promise<void>;
+}
+
+export function settingsOf(config: BrokerConfig): BrokerSettings {
+  return {
+    messageMaxBytes: config.messageMaxBytes,
+    maxRequestBytes: config.maxRequestBytes,
+    defaultPartitions: config.defaultPartitions,
+    autoCreateTopics: config.autoCreateTopics,
+  };
+}
+
+export async function startBroker(config: BrokerConfig, log: Logger): Promise<RunningBroker> {
+  const registry = new ApiRegistry();
+  const server = new KafkaServer({ registry, log, maxRequestBytes: config.maxRequestBytes });
+  const { port } = await server.listen(config.host, config.port);
+  const zone = config.zone ?? null;
+  const storage = createStorage(
+    {
+      nodeId: config.nodeId,
+      walDir: config.walDir,
+      objectStore: config.objectStore,
+      s3Endpoint: config.s3Endpoint,
+      walCapacityMiB: config.walCapacityMiB,
+      uploadSizeMiB: config.uploadSizeMiB,
+      uploadAgeMs: config.uploadAgeMs,
+      readCacheMiB: config.readCacheMiB,
+      messageMaxBytes: config.messageMaxBytes,
+      registration: { host: config.advertisedHost, port, zone },
+    },
+    log,
+  );
+  try {
+    await storage.start();
+  } catch (error) {
+    await server.stop(0);
+    throw error;
+  }
+  const cluster = new SingleBrokerView(config.clusterId, { nodeId: config.nodeId, host: config.advertisedHost, port, rack: zone });
+  const groups = await startGroupCoordinator(storage, cluster, coordinatorConfigOf(config), log);
+  server.serve({ storage, cluster, settings: settingsOf(config), apis: registry, groups });
+  log.info({ config: { ...config, port } }, 'broker started');
+  return {
+    port,
+    async stop() {
+      // Joins held for a rebalance would keep the server's stop waiting: answer them first.
+      groups.close();
+      await server.stop();
+      await storage.close();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  let config: BrokerConfig | 'help';
+  try {
+    config = parseConfig(process.argv.slice(2), process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`diskless-kafka: ${error.message}\n`);
+    process.exit(2);
+  }
+  if (config === 'help') {
+    process.stdout.write(helpText());
+    return;
+  }
+  const log = createLogger(config.logLevel);
+  const fail = (error: unknown, message: string): never => {
+    log.fatal({ err: error }, message);
+    process.exit(1);
+  };
+  process.on('uncaughtException', (error) => fail(error, 'uncaught exception'));
+  process.on('unhandledRejection', (error) => fail(error, 'unhandled promise rejection'));
+
+  let broker: RunningBroker;
+  try {
+    broker = await startBroker(config, log);
+  } catch (error) {
+    return fail(error, 'broker failed to start');
+  }
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting without finishing the stop');
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal }, 'stopping: finishing in-flight requests, then uploading the WAL');
+    broker.stop().then(
+      () => {
+        log.info('broker stopped');
+        process.exit(0);
+      },
+      (error: unknown) => fail(error, 'stopping failed'),
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+if (require.main === module) void main();
