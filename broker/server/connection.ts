@@ -79,6 +79,9 @@ export class Connection {
       this.finishing = true;
       this.socket.unpipe(this.decoder);
       this.decoder.pause();
+      // Keep reading (and dropping) what the client still sends, so its FIN is seen and 'close'
+      // comes; a paused socket never ends (librdkafka keeps sending, and the stop waited 30 s).
+      this.socket.resume();
       this.abort.abort();
       this.endIfIdle();
     }
