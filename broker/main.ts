@@ -5,26 +5,32 @@
  * is bound before storage starts so that the broker registers (and advertises) the port it really
  * has, also with --port 0; connections accepted while storage recovers wait until it is ready.
  *
- * SIGTERM / SIGINT: the group coordinator answers the joins it holds, the server stops accepting
- * and finishes in-flight requests, storage closes (uploading everything still in the WAL), exit 0.
- * A second signal exits at once with code 1.
+ * With --cluster-mode true (what `npm run cluster` and the fleet use), the ClusterRuntime
+ * (broker/cluster/cluster-runtime.ts) adds its storage gates, provides the live cluster view, and
+ * turns SIGTERM into its drain (hand the partitions off, then the shutdown below, then exit).
+ *
+ * Shutdown (SIGTERM / SIGINT): the group coordinator answers the joins it holds, the server stops
+ * accepting and finishes in-flight requests, storage closes (uploading everything still in the
+ * WAL), exit 0. A second signal exits at once with code 1.
  * Exit codes: 0 stopped cleanly, 1 failed (at start, while running or while stopping),
- * 2 invalid configuration.
+ * 2 invalid configuration, 75 fenced (cluster mode; the supervisor starts it again).
  */
 import { ApiRegistry } from './api/registry';
 import type { BrokerSettings } from './api/api';
+import { ClusterRuntime } from './cluster/cluster-runtime';
 import { SingleBrokerView } from './cluster/cluster-view';
 import { ConfigError, helpText, parseConfig, type BrokerConfig } from './config';
 import { coordinatorConfigOf, startGroupCoordinator } from './coordinator';
+import { OFFSETS_TOPIC } from './coordinator/offsets-topic';
 import { createLogger, type Logger } from './log';
 import { KafkaServer } from './server/server';
-import { createStorage } from './storage';
+import { createStorage, openObjectStore } from './storage';
 
 export interface RunningBroker {
   /** The port actually bound. */
   readonly port: number;
-  /** Graceful stop: finish in-flight requests, then close storage. */
-  stop(): Promise<void>;
+  /** Graceful stop (in cluster mode: the drain, which exits the process itself). */
+  stop(signal: NodeJS.Signals): Promise<void>;
 }
 
 export function settingsOf(config: BrokerConfig): BrokerSettings {
@@ -36,44 +42,59 @@ export function settingsOf(config: BrokerConfig): BrokerSettings {
   };
 }
 
-export async function startBroker(config: BrokerConfig, log: Logger): Promise<RunningBroker> {
+export async function startBroker(
+  config: BrokerConfig,
+  log: Logger,
+  exit: (code: number) => void = (code) => process.exit(code),
+): Promise<RunningBroker> {
   const registry = new ApiRegistry();
   const server = new KafkaServer({ registry, log, maxRequestBytes: config.maxRequestBytes });
   const { port } = await server.listen(config.host, config.port);
   const zone = config.zone ?? null;
+  const store = openObjectStore(config.objectStore, { s3Endpoint: config.s3Endpoint });
+  const clusterRuntime = config.clusterMode ? new ClusterRuntime({ config, port, store, logger: log, exit }) : undefined;
   const storage = createStorage(
     {
       nodeId: config.nodeId,
       walDir: config.walDir,
-      objectStore: config.objectStore,
-      s3Endpoint: config.s3Endpoint,
+      objectStore: store,
       walCapacityMiB: config.walCapacityMiB,
       uploadSizeMiB: config.uploadSizeMiB,
       uploadAgeMs: config.uploadAgeMs,
       readCacheMiB: config.readCacheMiB,
       messageMaxBytes: config.messageMaxBytes,
       registration: { host: config.advertisedHost, port, zone },
+      ...clusterRuntime?.storageOptions(),
     },
     log,
   );
+  clusterRuntime?.attach(storage);
   try {
     await storage.start();
   } catch (error) {
     await server.stop(0);
     throw error;
   }
-  const cluster = new SingleBrokerView(config.clusterId, { nodeId: config.nodeId, host: config.advertisedHost, port, rack: zone });
+  clusterRuntime?.storageStarted();
+  const cluster =
+    clusterRuntime?.view ?? new SingleBrokerView(config.clusterId, { nodeId: config.nodeId, host: config.advertisedHost, port, rack: zone });
   const groups = await startGroupCoordinator(storage, cluster, coordinatorConfigOf(config), log);
+  clusterRuntime?.onPartitionLeft(({ topic, partition }) => {
+    if (topic === OFFSETS_TOPIC) groups.unloadPartition(partition);
+  });
   server.serve({ storage, cluster, settings: settingsOf(config), apis: registry, groups });
+
+  const shutDown = async (): Promise<void> => {
+    // Joins held for a rebalance would keep the server's stop waiting: answer them first.
+    groups.close();
+    await server.stop();
+    await storage.close();
+  };
+  await clusterRuntime?.armDrain(shutDown);
   log.info({ config: { ...config, port } }, 'broker started');
   return {
     port,
-    async stop() {
-      // Joins held for a rebalance would keep the server's stop waiting: answer them first.
-      groups.close();
-      await server.stop();
-      await storage.close();
-    },
+    stop: (signal) => (clusterRuntime ? clusterRuntime.startDrain(signal === 'SIGINT' ? 'SIGINT' : 'SIGTERM') : shutDown()),
   };
 }
 
@@ -112,7 +133,7 @@ async function main(): Promise<void> {
     }
     stopping = true;
     log.info({ signal }, 'stopping: finishing in-flight requests, then uploading the WAL');
-    broker.stop().then(
+    broker.stop(signal).then(
       () => {
         log.info('broker stopped');
         process.exit(0);
