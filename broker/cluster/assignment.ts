@@ -59,11 +59,14 @@ export function assignPartitions(input: AssignmentInput): Map<string, number> {
     spread.add(partition.topic, epoch);
   };
 
-  // Keep what can be kept.
+  // Keep what can be kept; a broker over its share gives up the partitions of the topics it holds
+  // most of beyond their fair share, so the moves spread every topic rather than emptying one.
+  const release = releases(partitions, brokers, input.current, capacity);
   const homeless: PartitionRef[] = [];
   for (const partition of partitions) {
-    const owner = input.current.get(partitionKey(partition.topic, partition.partition));
-    if (owner !== undefined && live.has(owner) && (load.get(owner) ?? 0) < (capacity.get(owner) ?? 0)) {
+    const key = partitionKey(partition.topic, partition.partition);
+    const owner = input.current.get(key);
+    if (owner !== undefined && live.has(owner) && !release.has(key)) {
       give(partition, owner);
     } else {
       homeless.push(partition);
@@ -129,6 +132,39 @@ function shares(
     extrasInZone.set(chosen.zone ?? '', (extrasInZone.get(chosen.zone ?? '') ?? 0) + 1);
   }
   return capacity;
+}
+
+/**
+ * The partitions each broker above its share gives up (by partitionKey): one at a time from the
+ * topic it holds the most of beyond ceil(topic partitions / brokers), its highest partition first.
+ */
+function releases(
+  partitions: readonly PartitionRef[],
+  brokers: readonly AssignableBroker[],
+  current: ReadonlyMap<string, number>,
+  capacity: ReadonlyMap<number, number>,
+): Set<string> {
+  const topicSize = new Map<string, number>();
+  for (const p of partitions) topicSize.set(p.topic, (topicSize.get(p.topic) ?? 0) + 1);
+  const fairShare = (topic: string): number => Math.ceil((topicSize.get(topic) ?? 0) / brokers.length);
+  const released = new Set<string>();
+  for (const broker of brokers) {
+    const held = partitions.filter((p) => current.get(partitionKey(p.topic, p.partition)) === broker.epoch);
+    const byTopic = new Map<string, PartitionRef[]>();
+    for (const p of held) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p]);
+    for (let excess = held.length - (capacity.get(broker.epoch) ?? 0); excess > 0; excess--) {
+      let worst: string | undefined;
+      for (const [topic, list] of byTopic) {
+        if (list.length === 0) continue;
+        const over = list.length - fairShare(topic);
+        const worstOver = worst === undefined ? -Infinity : byTopic.get(worst)!.length - fairShare(worst);
+        if (worst === undefined || over > worstOver || (over === worstOver && topic < worst)) worst = topic;
+      }
+      const given = byTopic.get(worst!)!.pop()!;
+      released.add(partitionKey(given.topic, given.partition));
+    }
+  }
+  return released;
 }
 
 /** Counts of each topic's partitions per zone and per broker, for spreading. */

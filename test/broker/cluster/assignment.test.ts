@@ -96,6 +96,16 @@ describe('assignPartitions', () => {
     for (const key of movedKeys) expect(after.get(key)).toBe(12);
   });
 
+  test('a joining broker gets a share of every topic, not one whole topic', () => {
+    const partitions = [...topic('__consumer_offsets', 50), ...topic('drain', 6), ...topic('rolling', 6)];
+    const before = assignPartitions({ partitions, brokers: threeZones.slice(0, 2), current: new Map() });
+    const after = assignPartitions({ partitions, brokers: threeZones, current: before });
+    const onNewcomer = (name: string) => [...after].filter(([key, owner]) => key.startsWith(`${name}/`) && owner === 12).length;
+    expect([onNewcomer('rolling'), onNewcomer('drain')]).toEqual([2, 2]);
+    expect(onNewcomer('__consumer_offsets')).toBeGreaterThanOrEqual(16);
+    expect(moved(before, after)).toHaveLength(20);
+  });
+
   test('a restarted broker (new epoch, same zone) gets a share back', () => {
     const partitions = topic('t', 9);
     const before = assignPartitions({ partitions, brokers: threeZones, current: new Map() });
