@@ -1,0 +1,88 @@
+/**
+ * `npm run cluster`: N broker processes on consecutive ports, one zone each, one WAL root and one
+ * object store; a client sees all of them with their zones as racks; SIGTERM stops them all.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { waitForPort } from '../../broker/cluster/local-cluster';
+import { MetadataRequest, MetadataResponse } from '../../broker/protocol/messages/metadata';
+import { WireClient } from '../support/wire-client';
+import { createTopic, kafka } from './cluster-clients/workload';
+
+const ROOT = path.join(__dirname, '..', '..');
+
+/** A base port whose next two ports are free too. */
+async function freeConsecutivePorts(count: number): Promise<number> {
+  const isFree = (port: number) =>
+    new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+  for (;;) {
+    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    const checks = await Promise.all(Array.from({ length: count }, (_, i) => isFree(base + i)));
+    if (checks.every(Boolean)) return base;
+  }
+}
+
+let dataDir: string;
+let child: ChildProcess | undefined;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(tmpdir(), 'dk-cluster-main-'));
+});
+
+afterAll(async () => {
+  if (child && child.exitCode === null) child.kill('SIGKILL');
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+test('npm run cluster -- --brokers 3 starts three brokers in three zones and stops them all on SIGTERM', async () => {
+  const port = await freeConsecutivePorts(3);
+  child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(ROOT, 'broker', 'cluster-main.ts'), '--brokers', '3', '--port', String(port), '--data-dir', dataDir, '--instance-metadata', 'off', '--wal-capacity-mib', '16'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr!.on('data', (data: Buffer) => (stderr += data.toString()));
+  const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
+  await Promise.all([0, 1, 2].map((i) => waitForPort('127.0.0.1', port + i, 60_000)));
+
+  const bootstrap = [`127.0.0.1:${port}`];
+  const admin = kafka(bootstrap, 'cluster-main-admin').admin();
+  await admin.connect();
+  await createTopic(admin, 'spread', 6);
+  const { brokers } = await admin.describeCluster();
+  const { topics } = await admin.fetchTopicMetadata({ topics: ['spread'] });
+  await admin.disconnect();
+  expect(brokers.map((b) => [b.nodeId, b.port]).sort()).toEqual([
+    [1, port],
+    [2, port + 1],
+    [3, port + 2],
+  ]);
+  // Every broker leads two of the six partitions: one topic spread over the three zones.
+  const leaders = topics[0].partitions.map((p) => p.leader).sort();
+  expect(leaders).toEqual([1, 1, 2, 2, 3, 3]);
+  // Zones are reported as racks (Metadata v1+).
+  const wire = await WireClient.connect(port + 1);
+  const metadata = await wire.request(MetadataRequest, MetadataResponse, 4, { topics: [], allowAutoTopicCreation: false });
+  wire.close();
+  expect(metadata.brokers.map((b) => [b.nodeId, b.rack]).sort()).toEqual([
+    [1, 'local-a'],
+    [2, 'local-b'],
+    [3, 'local-c'],
+  ]);
+  // One WAL directory per node under the shared root.
+  expect((await readdir(path.join(dataDir, 'wal'))).sort()).toEqual(['1', '2', '3']);
+
+  child.kill('SIGTERM');
+  expect(await exited).toBe(0);
+  expect(stderr).toContain('zone local-a');
+  expect(stderr).toContain('zone local-c');
+  expect(stderr).toContain('draining and stopping 3 brokers');
+});

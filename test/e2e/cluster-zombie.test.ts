@@ -1,0 +1,130 @@
+/**
+ * A zombie: a broker paused (SIGSTOP) for longer than its lease under continuous load. Its
+ * partitions move to the others (its WAL replayed); then it resumes (SIGCONT) with requests still
+ * queued on its sockets. It must acknowledge nothing from then on: a produce sent to it directly
+ * fails, it learns at its next renewal that it was fenced and exits, and every partition's log is
+ * gap-free and duplicate-free with every acknowledged record at its acknowledged offset.
+ */
+import * as path from 'node:path';
+import type { Admin } from 'kafkajs';
+import { FENCED_EXIT_CODE } from '../../broker/cluster/cluster-runtime';
+import { ProduceRequest, ProduceResponse } from '../../broker/protocol/messages/produce';
+import { buildRecordBatch } from '../../broker/protocol/record-batch';
+import { ClusterProcess } from '../support/cluster-process';
+import { WireClient } from '../support/wire-client';
+import {
+  ackedBy,
+  checkLog,
+  clientErrors,
+  createTopic,
+  kafka,
+  librdkafkaProducer,
+  librdkafkaReader,
+  readBy,
+  touch,
+  waitForLeaders,
+  waitUntilLeads,
+} from './cluster-clients/workload';
+
+const TOPIC = 'zombie';
+const PARTITIONS = 6;
+const LEASE_MS = 2000;
+
+let cluster: ClusterProcess;
+let admin: Admin;
+
+beforeAll(async () => {
+  cluster = await ClusterProcess.start({ brokers: 3, leaseMs: LEASE_MS, leaseRenewMs: 500, clusterPollMs: 200 });
+  // The admin talks to the two brokers that stay awake.
+  admin = kafka(cluster.bootstrap.slice(0, 2), 'zombie-admin').admin();
+  await admin.connect();
+  await createTopic(admin, TOPIC, PARTITIONS);
+});
+
+afterAll(async () => {
+  await admin?.disconnect();
+  await cluster?.stop();
+});
+
+test('a paused broker whose partitions moved acknowledges nothing when it resumes, and exits fenced', async () => {
+  const stopFile = path.join(cluster.dataDir, 'stop-zombie');
+  const producer = librdkafkaProducer(cluster.bootstrap, TOPIC, 'rdk', 150, stopFile);
+  const reader = librdkafkaReader(cluster.bootstrap, TOPIC, PARTITIONS, stopFile);
+  const zombieIndex = 2;
+  const zombieNode = cluster.brokers[zombieIndex].spec.nodeId;
+  // A bare client on a connection to the zombie, so its requests can only go there.
+  const direct = await WireClient.connect(cluster.brokers[zombieIndex].spec.port);
+  const produceTo = (partition: number, value: string): void => {
+    direct.send(ProduceRequest, 7, {
+      transactionalId: null,
+      acks: -1,
+      timeoutMs: 5000,
+      topicData: [{ name: TOPIC, partitionData: [{ index: partition, records: buildRecordBatch([{ value }]) }] }],
+    });
+  };
+  const answer = async (): Promise<{ errorCode: number; baseOffset: bigint } | undefined> => {
+    try {
+      const { body } = await direct.receive(ProduceResponse, 7);
+      return body.responses[0].partitionResponses[0];
+    } catch {
+      return undefined; // the connection closed first
+    }
+  };
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const zombiePartition = (await waitUntilLeads(admin, TOPIC, PARTITIONS, zombieNode)).indexOf(zombieNode);
+    expect(zombiePartition).toBeGreaterThanOrEqual(0);
+    produceTo(zombiePartition, 'direct-before-pause');
+    const warm = await answer();
+    expect(warm?.errorCode).toBe(0);
+    const directAcks = [{ v: 'direct-before-pause', p: zombiePartition, o: Number(warm!.baseOffset) }];
+
+    const pausedAt = Date.now();
+    cluster.signal(zombieIndex, 'SIGSTOP');
+    await waitForLeaders(admin, TOPIC, PARTITIONS, (leader) => leader !== zombieNode);
+    const movedAfterMs = Date.now() - pausedAt;
+    // Well past the lease: the zombie's clock says so too when it wakes.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+
+    // A produce waits on the zombie's socket while it is stopped; it runs when the zombie resumes.
+    produceTo(zombiePartition, 'direct-to-zombie');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    cluster.signal(zombieIndex, 'SIGCONT');
+    const response = await answer();
+    const outcome =
+      response === undefined
+        ? { acked: false, error: 'connection closed without an answer' }
+        : { acked: response.errorCode === 0, error: `error code ${response.errorCode}` };
+    const exitCode = await cluster.waitExit(zombieIndex);
+    const zombieLogs = await cluster.logLines(zombieIndex);
+    const fencedLine = zombieLogs.find((l) => l.msg === 'this broker was fenced: it acknowledges nothing from now on');
+    process.stdout.write(
+      `cluster-zombie: paused broker ${zombieNode}; its partitions moved after ${movedAfterMs} ms (lease ${LEASE_MS} ms); ` +
+        `on resume a produce sent to it ${outcome.acked ? 'WAS ACKNOWLEDGED' : `failed (${outcome.error})`}; ` +
+        `it logged "${String(fencedLine?.msg)}" (${String(fencedLine?.reason)}) and exited with ${exitCode}\n`,
+    );
+    expect(outcome.acked).toBe(false);
+    expect(fencedLine).toBeDefined();
+    expect(exitCode).toBe(FENCED_EXIT_CODE);
+
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await touch(stopFile);
+    await producer.finished();
+    await reader.finished();
+    const acked = [...ackedBy(producer), ...directAcks];
+    const summary = checkLog(readBy(reader), acked, PARTITIONS);
+    expect(readBy(reader).some((r) => r.v === 'direct-to-zombie')).toBe(false);
+    const producerErrors = clientErrors(producer);
+    process.stdout.write(
+      `cluster-zombie: ${summary.acked} acknowledged records all present; partitions hold ${summary.perPartition.join(', ')} records, gap-free and duplicate-free; ` +
+        `librdkafka transient errors: ${producerErrors.transient.length}\n`,
+    );
+    expect(producerErrors.fatal).toEqual([]);
+    expect(producerErrors.failedDeliveries).toEqual([]);
+  } finally {
+    cluster.signal(zombieIndex, 'SIGCONT');
+    producer.kill();
+    reader.kill();
+    direct.close();
+  }
+});
