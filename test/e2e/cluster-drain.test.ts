@@ -5,14 +5,11 @@
  * broker in turn is drained and started again: zero loss.
  */
 import * as path from 'node:path';
-import type { Admin } from 'kafkajs';
-import { ClusterProcess } from '../support/cluster-process';
 import {
   ackedBy,
   checkLog,
   clientErrors,
   createTopic,
-  kafka,
   librdkafkaProducer,
   librdkafkaReader,
   readBy,
@@ -21,24 +18,12 @@ import {
   waitForLeaders,
   type JsonLinesProcess,
   type KafkajsLoad,
+  useCluster,
 } from './cluster-clients/workload';
 
 const PARTITIONS = 6;
-const LEASE_MS = 2000;
 
-let cluster: ClusterProcess;
-let admin: Admin;
-
-beforeAll(async () => {
-  cluster = await ClusterProcess.start({ brokers: 3, leaseMs: LEASE_MS, leaseRenewMs: 500, clusterPollMs: 200 });
-  admin = kafka(cluster.bootstrap, 'drain-admin').admin();
-  await admin.connect();
-});
-
-afterAll(async () => {
-  await admin?.disconnect();
-  await cluster?.stop();
-});
+const fixture = useCluster('drain');
 
 interface Load {
   readonly producer: JsonLinesProcess;
@@ -48,6 +33,7 @@ interface Load {
 }
 
 async function startLoad(topic: string): Promise<Load> {
+  const { cluster } = fixture;
   const stopFile = path.join(cluster.dataDir, `stop-${topic}`);
   return {
     producer: librdkafkaProducer(cluster.bootstrap, topic, 'rdk', 150, stopFile),
@@ -77,6 +63,7 @@ async function finishAndCheck(load: Load, label: string): Promise<void> {
 
 /** SIGTERM broker `index`, wait for its exit; returns the exit code and how long the drain took. */
 async function drain(index: number): Promise<{ code: number | null; ms: number }> {
+  const { cluster } = fixture;
   const started = Date.now();
   cluster.signal(index, 'SIGTERM');
   const code = await cluster.waitExit(index);
@@ -84,6 +71,7 @@ async function drain(index: number): Promise<{ code: number | null; ms: number }
 }
 
 test('SIGTERM under load: the broker uploads, hands its partitions off without a replay, and exits 0', async () => {
+  const { cluster, admin } = fixture;
   const topic = 'drain';
   await createTopic(admin, topic, PARTITIONS);
   const load = await startLoad(topic);
@@ -115,6 +103,7 @@ test('SIGTERM under load: the broker uploads, hands its partitions off without a
 });
 
 test('rolling restart of all three brokers under load: zero loss', async () => {
+  const { cluster, admin } = fixture;
   const topic = 'rolling';
   await createTopic(admin, topic, PARTITIONS);
   const load = await startLoad(topic);

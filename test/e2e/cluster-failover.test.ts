@@ -6,13 +6,10 @@
  * again is measured and printed (not asserted).
  */
 import * as path from 'node:path';
-import type { Admin } from 'kafkajs';
-import { ClusterProcess } from '../support/cluster-process';
 import {
   checkLog,
   ackedBy,
   clientErrors,
-  createTopic,
   kafka,
   librdkafkaProducer,
   librdkafkaReader,
@@ -22,28 +19,17 @@ import {
   touch,
   waitForLeaders,
   waitUntilLeads,
+  TEST_LEASE_MS,
+  useCluster,
 } from './cluster-clients/workload';
 
 const TOPIC = 'failover';
 const PARTITIONS = 6;
-const LEASE_MS = 2000;
 
-let cluster: ClusterProcess;
-let admin: Admin;
-
-beforeAll(async () => {
-  cluster = await ClusterProcess.start({ brokers: 3, leaseMs: LEASE_MS, leaseRenewMs: 500, clusterPollMs: 200 });
-  admin = kafka(cluster.bootstrap, 'failover-admin').admin();
-  await admin.connect();
-  await createTopic(admin, TOPIC, PARTITIONS);
-});
-
-afterAll(async () => {
-  await admin?.disconnect();
-  await cluster?.stop();
-});
+const fixture = useCluster('failover', { topic: { name: TOPIC, partitions: PARTITIONS } });
 
 test('kill -9 of a broker under load: no acknowledged record lost, partitions served again after the lease', async () => {
+  const { cluster, admin } = fixture;
   const stopFile = path.join(cluster.dataDir, 'stop-failover');
   const producer = librdkafkaProducer(cluster.bootstrap, TOPIC, 'rdk', 150, stopFile);
   const reader = librdkafkaReader(cluster.bootstrap, TOPIC, PARTITIONS, stopFile);
@@ -77,7 +63,7 @@ test('kill -9 of a broker under load: no acknowledged record lost, partitions se
     const replays = survivorLogs.filter((l) => l.msg === 'replayed WAL records of a failed broker' && l.topic === TOPIC);
     process.stdout.write(
       `cluster-failover: killed broker ${victimNode} (owner of partitions ${victimPartitions.join(',')}) with ${ackedBeforeKill} records acknowledged; ` +
-        `its partitions were served again after ${servedAgainMs} ms (lease ${LEASE_MS} ms); ` +
+        `its partitions were served again after ${servedAgainMs} ms (lease ${TEST_LEASE_MS} ms); ` +
         `fenced at +${fenced ? Date.parse(String(fenced.time)) - killedAt : '?'} ms; replayed ${replays.map((r) => `${String(r.partition)}:${String(r.records)} records`).join(', ')}; ` +
         `dead broker logged ${deadLogs.length} lines\n`,
     );

@@ -6,47 +6,32 @@
  * gap-free and duplicate-free with every acknowledged record at its acknowledged offset.
  */
 import * as path from 'node:path';
-import type { Admin } from 'kafkajs';
 import { FENCED_EXIT_CODE } from '../../broker/cluster/cluster-runtime';
 import { ProduceRequest, ProduceResponse } from '../../broker/protocol/messages/produce';
 import { buildRecordBatch } from '../../broker/protocol/record-batch';
-import { ClusterProcess } from '../support/cluster-process';
 import { WireClient } from '../support/wire-client';
 import {
   ackedBy,
   checkLog,
   clientErrors,
-  createTopic,
-  kafka,
   librdkafkaProducer,
   librdkafkaReader,
   readBy,
   touch,
   waitForLeaders,
   waitUntilLeads,
+  TEST_LEASE_MS,
+  useCluster,
 } from './cluster-clients/workload';
 
 const TOPIC = 'zombie';
 const PARTITIONS = 6;
-const LEASE_MS = 2000;
 
-let cluster: ClusterProcess;
-let admin: Admin;
-
-beforeAll(async () => {
-  cluster = await ClusterProcess.start({ brokers: 3, leaseMs: LEASE_MS, leaseRenewMs: 500, clusterPollMs: 200 });
-  // The admin talks to the two brokers that stay awake.
-  admin = kafka(cluster.bootstrap.slice(0, 2), 'zombie-admin').admin();
-  await admin.connect();
-  await createTopic(admin, TOPIC, PARTITIONS);
-});
-
-afterAll(async () => {
-  await admin?.disconnect();
-  await cluster?.stop();
-});
+const fixture = useCluster('zombie', { topic: { name: TOPIC, partitions: PARTITIONS }, adminBrokers: (all) => all.slice(0, 2) });
 
 test('a paused broker whose partitions moved acknowledges nothing when it resumes, and exits fenced', async () => {
+  // The admin talks to the two brokers that stay awake.
+  const { cluster, admin } = fixture;
   const stopFile = path.join(cluster.dataDir, 'stop-zombie');
   const producer = librdkafkaProducer(cluster.bootstrap, TOPIC, 'rdk', 150, stopFile);
   const reader = librdkafkaReader(cluster.bootstrap, TOPIC, PARTITIONS, stopFile);
@@ -98,8 +83,10 @@ test('a paused broker whose partitions moved acknowledges nothing when it resume
     const exitCode = await cluster.waitExit(zombieIndex);
     const zombieLogs = await cluster.logLines(zombieIndex);
     const fencedLine = zombieLogs.find((l) => l.msg === 'this broker was fenced: it acknowledges nothing from now on');
+    const fencedBy = (await Promise.all([0, 1].map((i) => cluster.logLines(i)))).flat().find((l) => l.msg === 'fenced a broker whose lease lapsed');
     process.stdout.write(
-      `cluster-zombie: paused broker ${zombieNode}; its partitions moved after ${movedAfterMs} ms (lease ${LEASE_MS} ms); ` +
+      `cluster-zombie: paused broker ${zombieNode}; fenced at +${fencedBy ? Date.parse(String(fencedBy.time)) - pausedAt : '?'} ms, ` +
+        `its partitions seen moved by the client after ${movedAfterMs} ms (lease ${TEST_LEASE_MS} ms); ` +
         `on resume a produce sent to it ${outcome.acked ? 'WAS ACKNOWLEDGED' : `failed (${outcome.error})`}; ` +
         `it logged "${String(fencedLine?.msg)}" (${String(fencedLine?.reason)}) and exited with ${exitCode}\n`,
     );

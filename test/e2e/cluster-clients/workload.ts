@@ -11,8 +11,44 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { type Admin, type Consumer, Kafka, logLevel, type Producer } from 'kafkajs';
+import { ClusterProcess, type ClusterProcessOptions } from '../../support/cluster-process';
 
 const PYTHON = '/usr/bin/python3';
+
+/** The lease the cluster tests run with: failovers take a few seconds. */
+export const TEST_LEASE_MS = 2000;
+
+export interface ClusterFixture {
+  readonly cluster: ClusterProcess;
+  readonly admin: Admin;
+}
+
+/**
+ * Starts three brokers (lease TEST_LEASE_MS) and an admin client before the file's tests, optionally
+ * creates a topic, and stops everything after them. Read the fields inside tests.
+ */
+export function useCluster(
+  name: string,
+  options: {
+    readonly topic?: { readonly name: string; readonly partitions: number };
+    /** Which brokers the admin may talk to (e.g. not the one a test pauses). */
+    readonly adminBrokers?: (bootstrap: string[]) => string[];
+    readonly cluster?: ClusterProcessOptions;
+  } = {},
+): ClusterFixture {
+  const fixture = {} as { cluster: ClusterProcess; admin: Admin };
+  beforeAll(async () => {
+    fixture.cluster = await ClusterProcess.start({ brokers: 3, leaseMs: TEST_LEASE_MS, leaseRenewMs: 500, clusterPollMs: 200, ...options.cluster });
+    fixture.admin = kafka((options.adminBrokers ?? ((all) => all))(fixture.cluster.bootstrap), `${name}-admin`).admin();
+    await fixture.admin.connect();
+    if (options.topic) await createTopic(fixture.admin, options.topic.name, options.topic.partitions);
+  });
+  afterAll(async () => {
+    await fixture.admin?.disconnect();
+    await fixture.cluster?.stop();
+  });
+  return fixture;
+}
 
 export interface Acked {
   readonly v: string;
