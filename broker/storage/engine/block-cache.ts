@@ -45,8 +45,8 @@ export class BlockCache {
   }
 
   /** Forgets the blocks of a deleted object. */
-  evictObject(key: string, objectSize: number): void {
-    for (let index = 0; index * this.blockBytes < objectSize; index++) this.remove(`${key}#${index}`);
+  evictObject(key: string): void {
+    for (const id of [...this.blocks.keys()]) if (id.startsWith(`${key}#`)) this.remove(id);
   }
 
   private block(key: string, index: number, objectSize: number): Promise<Buffer> {

@@ -299,6 +299,11 @@ export class StorageEngine implements Storage {
     this.logStatistics('storage closed');
   }
 
+  /** One retention pass now (it also runs every retentionCheckIntervalMs). */
+  runRetention(nowMs = Date.now()): Promise<void> {
+    return this.retention.runOnce(nowMs);
+  }
+
   /** Uploads and commits everything in the WAL now (e.g. before handing partitions over). */
   flush(): Promise<void> {
     return this.uploader.flush();
@@ -683,7 +688,7 @@ export class StorageEngine implements Storage {
       case 'objects-deleted':
         for (const key of (entry as ObjectsDeletedEntry).keys) {
           this.reader.forgetObject(key);
-          this.blocks.evictObject(key, Number.MAX_SAFE_INTEGER);
+          this.blocks.evictObject(key);
         }
         return;
     }

@@ -62,7 +62,7 @@ export class Retention {
         this.options.logger.info({ topic: log.topic, partition: log.partition, logStartOffset }, 'retention advanced the log start');
       }
     }
-    await this.deleteUnreferencedObjects(nowMs);
+    await this.deleteUnreferencedObjects(Date.now());
   }
 
   /** The log start after dropping the expired segments at the front, or undefined when none expired. */

@@ -1,0 +1,125 @@
+/**
+ * Backpressure (a stalled object store fills a small WAL) and retention (deleting whole objects).
+ */
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { ErrorCode } from '../../../../broker/protocol/error-codes';
+import type { StorageEngine } from '../../../../broker/storage';
+import type { ObjectStore } from '../../../../broker/storage/object-store';
+import { FileObjectStore } from '../../../../broker/storage/object-stores';
+import { EARLIEST_TIMESTAMP } from '../../../../broker/storage/storage';
+import { produce, readAll, startEngine, tempDirs, type TempDirs } from './helpers';
+
+let dirs: TempDirs;
+let engine: StorageEngine | undefined;
+beforeEach(async () => {
+  dirs = await tempDirs();
+});
+afterEach(async () => {
+  await engine?.close();
+  engine = undefined;
+  await dirs.remove();
+});
+
+/** A local store whose data-object writes hang while it is stalled (the metadata log still works). */
+function stallableStore(root: string): { store: ObjectStore; stall(): void; resume(): void; stalledPuts(): number } {
+  const inner = new FileObjectStore(root);
+  let release: (() => void) | undefined;
+  let gate: Promise<void> = Promise.resolve();
+  let waiting = 0;
+  const store: ObjectStore = {
+    location: inner.location,
+    async put(key, body, condition) {
+      if (key.startsWith('data/')) {
+        waiting++;
+        await gate;
+        waiting--;
+      }
+      return inner.put(key, body, condition);
+    },
+    get: (key, range) => inner.get(key, range),
+    head: (key) => inner.head(key),
+    list: (prefix, startAfter) => inner.list(prefix, startAfter),
+    delete: (key) => inner.delete(key),
+  };
+  return {
+    store,
+    stall: () => (gate = new Promise((resolve) => (release = resolve))),
+    resume: () => release?.(),
+    stalledPuts: () => waiting,
+  };
+}
+
+test('a stalled object store fills the WAL: producers are refused with a retriable error, nothing is lost, writes resume', async () => {
+  const objects = stallableStore(path.join(dirs.root, 'objects'));
+  engine = await startEngine(dirs, { objectStore: objects.store, walCapacityMiB: 0.25, uploadAgeMs: 5 });
+  await engine.createTopic('bp', 1, {});
+  objects.stall();
+  const acked: string[] = [];
+  let refused = 0;
+  const value = (i: number) => `v${i}-${'p'.repeat(2000)}`;
+  let i = 0;
+  while (refused === 0) {
+    try {
+      const { records, headers } = (await import('./helpers')).batch([value(i)]);
+      await engine.append({ topic: 'bp', partition: 0 }, records, headers, { timeoutMs: 50 });
+      acked.push(value(i));
+    } catch (error) {
+      expect(error).toMatchObject({ code: ErrorCode.REQUEST_TIMED_OUT });
+      refused++;
+    }
+    i++;
+  }
+  expect(objects.stalledPuts()).toBeGreaterThan(0);
+  expect(acked.length).toBeGreaterThan(50);
+  // A producer waiting longer gets through once the store comes back.
+  const waiting = produce(engine, 'bp', 0, ['after']);
+  objects.resume();
+  const after = await waiting;
+  expect(after.baseOffset).toBe(BigInt(acked.length));
+  const values = (await readAll(engine, 'bp', 0)).map(([, v]) => v);
+  expect(values).toEqual([...acked, 'after']);
+  await engine.flush();
+  expect(engine.statistics.walUsedBytes).toBeLessThan(1000);
+});
+
+test('retention.ms deletes whole old objects and advances the log start', async () => {
+  engine = await startEngine(dirs, { objectDeleteGraceMs: 0, uploadAgeMs: 3_600_000 });
+  await engine.createTopic('old', 1, { 'retention.ms': '60000' });
+  const now = Date.now();
+  for (let i = 0; i < 3; i++) await produce(engine, 'old', 0, [`old-${i}`], { baseTimestamp: BigInt(now - 3_600_000) });
+  await engine.flush();
+  const oldObject = engine.committedSegments('old', 0)[0].objectKey;
+  for (let i = 0; i < 2; i++) await produce(engine, 'old', 0, [`new-${i}`], { baseTimestamp: BigInt(now) });
+  await engine.flush();
+  expect(engine.committedSegments('old', 0)).toHaveLength(2);
+  await engine.runRetention(now);
+  expect(await engine.offsetForTimestamp({ topic: 'old', partition: 0 }, EARLIEST_TIMESTAMP)).toEqual({ offset: 3n, timestamp: -1n });
+  const [below] = await engine.fetch([{ topic: 'old', partition: 0, fetchOffset: 0n, maxBytes: 1000 }], { maxWaitMs: 0, minBytes: 0, maxBytes: 1000 });
+  expect(below.errorCode).toBe(ErrorCode.OFFSET_OUT_OF_RANGE);
+  expect(below.logStartOffset).toBe(3n);
+  expect((await readAll(engine, 'old', 0, 3n)).map(([, v]) => v)).toEqual(['new-0', 'new-1']);
+  // The object went on the same pass (no grace period here), and the deletion is recorded.
+  expect(existsSync(path.join(dirs.root, 'objects', oldObject))).toBe(false);
+  await engine.close();
+  engine = await startEngine(dirs);
+  expect(engine.committedSegments('old', 0)).toHaveLength(1);
+  expect(await engine.offsetForTimestamp({ topic: 'old', partition: 0 }, EARLIEST_TIMESTAMP)).toEqual({ offset: 3n, timestamp: -1n });
+});
+
+test('retention.bytes drops the oldest objects the limit does not need', async () => {
+  engine = await startEngine(dirs, { objectDeleteGraceMs: 0, uploadAgeMs: 3_600_000 });
+  await engine.createTopic('sized', 1, { 'retention.bytes': '2500' });
+  for (let i = 0; i < 4; i++) {
+    await produce(engine, 'sized', 0, [`${i}-${'s'.repeat(1000)}`]);
+    await engine.flush();
+  }
+  expect(engine.committedSegments('sized', 0)).toHaveLength(4);
+  await engine.runRetention();
+  const remaining = engine.committedSegments('sized', 0);
+  // As in Kafka, whole segments go while what remains stays at least retention.bytes.
+  expect(remaining.map((s) => s.baseOffset)).toEqual([2, 3]);
+  const kept = remaining.reduce((sum, s) => sum + s.size, 0);
+  expect(kept).toBeGreaterThanOrEqual(2500);
+  expect(kept - remaining[0].size).toBeLessThan(2500);
+});
