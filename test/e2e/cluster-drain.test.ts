@@ -11,6 +11,7 @@ import {
   clientErrors,
   createTopic,
   librdkafkaProducer,
+  finishReading,
   librdkafkaReader,
   readBy,
   startKafkajsLoad,
@@ -48,8 +49,9 @@ async function finishAndCheck(load: Load, label: string): Promise<void> {
   await load.js.stop();
   await touch(load.stopFile);
   await load.producer.finished();
-  await load.reader.finished();
-  const summary = checkLog(readBy(load.reader), [...ackedBy(load.producer), ...load.js.acked], PARTITIONS);
+  const acked = [...ackedBy(load.producer), ...load.js.acked];
+  await finishReading(load.reader, load.stopFile, acked);
+  const summary = checkLog(readBy(load.reader), acked, PARTITIONS);
   const errors = clientErrors(load.producer);
   process.stdout.write(
     `${label}: ${summary.acked} acknowledged records all present; partitions hold ${summary.perPartition.join(', ')} records; ` +

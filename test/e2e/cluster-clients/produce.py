@@ -44,6 +44,8 @@ producer = Producer({
     "message.timeout.ms": 120000,
     "linger.ms": 5,
     "retry.backoff.ms": 100,
+    # A restarted broker is back within seconds: do not wait up to librdkafka's default 10 s.
+    "reconnect.backoff.max.ms": 1000,
     "topic.metadata.refresh.interval.ms": 1000,
     "error_cb": on_error,
 })

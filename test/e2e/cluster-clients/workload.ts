@@ -100,7 +100,7 @@ export function librdkafkaProducer(bootstrap: string[], topic: string, prefix: s
   return new JsonLinesProcess('produce.py', [bootstrap.join(','), topic, prefix, '0', String(rate), 'true', stopFile]);
 }
 
-/** librdkafka reader of every partition from the beginning until the stop file exists and it is idle. */
+/** librdkafka reader of every partition from the beginning, until finishReading says where to stop. */
 export function librdkafkaReader(bootstrap: string[], topic: string, partitions: number, stopFile: string): JsonLinesProcess {
   return new JsonLinesProcess('consume.py', [bootstrap.join(','), topic, String(partitions), stopFile]);
 }
@@ -237,9 +237,20 @@ export async function waitUntilLeads(admin: Admin, topic: string, partitions: nu
   }
 }
 
-/** Tells the librdkafka clients to finish. */
+/** Tells the librdkafka producers to finish. */
 export async function touch(file: string): Promise<void> {
   await writeFile(file, '');
+}
+
+/**
+ * Tells the librdkafka reader to stop once it has read every partition up to the last acknowledged
+ * offset (or a minute later, if it cannot), and waits for it.
+ */
+export async function finishReading(reader: JsonLinesProcess, stopFile: string, acked: readonly Acked[]): Promise<void> {
+  const ends: Record<number, number> = {};
+  for (const record of acked) ends[record.p] = Math.max(ends[record.p] ?? 0, record.o + 1);
+  await writeFile(`${stopFile}.ends`, JSON.stringify(ends));
+  await reader.finished();
 }
 
 /**
