@@ -8,7 +8,7 @@ import type { StorageEngine } from '../../../../broker/storage';
 import type { ObjectStore } from '../../../../broker/storage/object-store';
 import { FileObjectStore } from '../../../../broker/storage/object-stores';
 import { EARLIEST_TIMESTAMP } from '../../../../broker/storage/storage';
-import { produce, readAll, startEngine, tempDirs, type TempDirs } from './helpers';
+import { batch, produce, readAll, startEngine, tempDirs, type TempDirs } from './helpers';
 
 let dirs: TempDirs;
 let engine: StorageEngine | undefined;
@@ -44,7 +44,9 @@ function stallableStore(root: string): { store: ObjectStore; stall(): void; resu
   };
   return {
     store,
-    stall: () => (gate = new Promise((resolve) => (release = resolve))),
+    stall: () => {
+      gate = new Promise((resolve) => (release = resolve));
+    },
     resume: () => release?.(),
     stalledPuts: () => waiting,
   };
@@ -61,7 +63,7 @@ test('a stalled object store fills the WAL: producers are refused with a retriab
   let i = 0;
   while (refused === 0) {
     try {
-      const { records, headers } = (await import('./helpers')).batch([value(i)]);
+      const { records, headers } = batch([value(i)]);
       await engine.append({ topic: 'bp', partition: 0 }, records, headers, { timeoutMs: 50 });
       acked.push(value(i));
     } catch (error) {
