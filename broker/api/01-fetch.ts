@@ -29,7 +29,9 @@ type PartitionResponse = Encodable<typeof FetchResponse>['responses'][number]['p
 const key = (topic: string, partition: number): string => `${partition}:${topic}`;
 
 function failed(partitionIndex: number, errorCode: ErrorCode): PartitionResponse {
-  return { partitionIndex, errorCode, highWatermark: -1n, lastStableOffset: -1n, logStartOffset: -1n, records: null };
+  // Empty, not null, as Kafka sends: librdkafka 2.0.2 reports a null record set (size -1) as a
+  // protocol error ("invalid MessageSetSize -1"), e.g. for every NOT_LEADER answer during a failover.
+  return { partitionIndex, errorCode, highWatermark: -1n, lastStableOffset: -1n, logStartOffset: -1n, records: Buffer.alloc(0) };
 }
 
 function answered(fetched: FetchedPartition): PartitionResponse {
