@@ -69,8 +69,11 @@ export class Uploader {
   private queuedBytes = 0;
   private readonly uploads: Upload[] = [];
   private committing = false;
-  private flushWaiters: (() => void)[] = [];
-  private flushRequests = 0;
+  /** Flushes in progress: each waits until the WAL is trimmed past `target`. */
+  private flushWaiters: { target: number; resolve: () => void }[] = [];
+  /** The WAL position after the last chunk added, and after the last chunk cut. */
+  private addedEnd: number;
+  private cutEnd: number;
   private ageTimer: NodeJS.Timeout | undefined;
   private stuck = false;
   private stopped = false;
@@ -80,6 +83,8 @@ export class Uploader {
 
   constructor(private readonly options: UploaderOptions) {
     this.lastTrim = options.startPosition;
+    this.addedEnd = options.startPosition;
+    this.cutEnd = options.startPosition;
   }
 
   get statistics(): { objects: number; objectBytes: number; ingestedBytes: number; commits: number; objectsPerGiB: number; queuedBytes: number } {
@@ -90,6 +95,7 @@ export class Uploader {
   /** A chunk was placed in the WAL (in WAL order). */
   add(chunk: Chunk): void {
     this.queue.push(chunk);
+    this.addedEnd = chunk.walPosition + chunk.walLength;
     this.queuedBytes += chunk.payloadBytes;
     this.stats.ingestedBytes += chunk.payloadBytes;
     if (this.queue.length === 1) this.scheduleAgeTimer();
@@ -111,14 +117,15 @@ export class Uploader {
     this.resolveFlushIfDone();
   }
 
-  /** Uploads and commits everything queued now, ignoring the thresholds; resolves when all of it is committed. */
+  /**
+   * Uploads and commits everything added so far, ignoring the thresholds (later data keeps the
+   * usual thresholds); resolves once it is all committed and trimmed from the WAL, or once
+   * nothing more can be (stuck, stopped).
+   */
   flush(): Promise<void> {
-    this.flushRequests++;
     return new Promise<void>((resolve) => {
-      this.flushWaiters.push(resolve);
+      this.flushWaiters.push({ target: this.addedEnd, resolve });
       this.kick();
-    }).finally(() => {
-      this.flushRequests--;
     });
   }
 
@@ -141,7 +148,7 @@ export class Uploader {
     const head = this.queue.peek();
     if (head === undefined || !head.durable) return false;
     return (
-      this.flushRequests > 0 ||
+      this.flushWaiters.some((waiter) => waiter.target > this.cutEnd) ||
       this.queuedBytes >= this.options.uploadBytes ||
       Date.now() - head.placedAtMs >= this.options.uploadAgeMs
     );
@@ -168,9 +175,10 @@ export class Uploader {
       group.chunks.push(chunk);
     }
     const last = chunks[chunks.length - 1];
+    this.cutEnd = last.walPosition + last.walLength;
     return {
       chunks,
-      rangeEnd: last.walPosition + last.walLength,
+      rangeEnd: this.cutEnd,
       groups: [...groups.values()],
       key: `data/${this.options.keyPrefix}-${(this.counter++).toString().padStart(10, '0')}-${randomBytes(3).toString('hex')}`,
       putDone: false,
@@ -301,10 +309,12 @@ export class Uploader {
     }, dueInMs);
   }
 
-  /** Flushes end when everything is committed, or when nothing more can be (stuck or stopped). */
+  /** Flushes end when the WAL is trimmed past their target, or when nothing more can be committed (stuck or stopped). */
   private resolveFlushIfDone(): void {
-    if (this.flushWaiters.length === 0 || !(this.isIdle || this.stuck || this.stopped)) return;
-    for (const resolve of this.flushWaiters.splice(0)) resolve();
+    const finished = this.flushWaiters.filter((waiter) => waiter.target <= this.lastTrim || this.stuck || this.stopped);
+    if (finished.length === 0) return;
+    this.flushWaiters = this.flushWaiters.filter((waiter) => !finished.includes(waiter));
+    for (const waiter of finished) waiter.resolve();
   }
 
   /** The WAL position below which everything is committed. */

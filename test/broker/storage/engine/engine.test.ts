@@ -248,3 +248,18 @@ test('unknown partitions and shutting down are refused with Kafka errors', async
   });
   engine = undefined;
 });
+
+test('flush commits what was written before it, even while producers keep writing', async () => {
+  engine = await startEngine(dirs, { uploadAgeMs: 3_600_000 });
+  await engine.createTopic('busy', 2, {});
+  let producing = true;
+  const background = (async () => {
+    while (producing) await produce(engine, 'busy', 1, ['noise']);
+  })();
+  for (let i = 0; i < 10; i++) await produce(engine, 'busy', 0, [`keep-${i}`]);
+  await engine.flush();
+  const segments = engine.committedSegments('busy', 0);
+  expect(segments[segments.length - 1].nextOffset).toBe(10);
+  producing = false;
+  await background;
+});
