@@ -86,7 +86,7 @@ function main(): void {
     return;
   }
 
-  const brokers = specs.map((spec) => new LocalBrokerProcess(spec));
+  const brokers = specs.map((spec) => new LocalBrokerProcess(spec, { stdio: 'inherit', detached: true }));
   let stopping = false;
   const supervise = (broker: LocalBrokerProcess): void => {
     broker.start();

@@ -63,7 +63,12 @@ export class LocalBrokerProcess {
 
   constructor(
     readonly spec: LocalBrokerSpec,
-    private readonly io: { readonly stdio: 'inherit' | 'pipe'; readonly env?: NodeJS.ProcessEnv } = { stdio: 'inherit' },
+    private readonly io: {
+      readonly stdio: 'inherit' | 'pipe';
+      readonly env?: NodeJS.ProcessEnv;
+      /** Own process group: a terminal's Ctrl-C reaches only the parent, which then drains the brokers one signal each. */
+      readonly detached?: boolean;
+    } = { stdio: 'inherit' },
   ) {}
 
   get pid(): number | undefined {
@@ -82,6 +87,7 @@ export class LocalBrokerProcess {
     const child = spawn(process.execPath, ['--import', 'tsx', BROKER_ENTRY, ...this.spec.args], {
       stdio: ['ignore', this.io.stdio, this.io.stdio],
       env: this.io.env ?? process.env,
+      detached: this.io.detached ?? false,
     });
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
