@@ -101,18 +101,20 @@ export function placement(
   return { start: position + remaining, paddingBytes: remaining };
 }
 
-/** Encodes a whole record: header, payload copy, CRC. */
+/**
+ * Encodes a record as its header (with the CRC over the rest of the header and the payload) and the
+ * payload itself, which is written as is: no copy of the data on the hot path.
+ */
 export function encodeRecord(
   type: RecordType,
   position: number,
   fields: DataRecordFields,
   payload: Buffer = EMPTY,
-): Buffer {
-  const record = Buffer.allocUnsafe(RECORD_HEADER_BYTES + payload.length);
-  writeRecordHeader(record, type, position, record.length, fields);
-  payload.copy(record, RECORD_HEADER_BYTES);
-  record.writeUInt32BE(crc32c(record.subarray(8)), 4);
-  return record;
+): [header: Buffer, payload: Buffer] {
+  const header = Buffer.allocUnsafe(RECORD_HEADER_BYTES);
+  writeRecordHeader(header, type, position, RECORD_HEADER_BYTES + payload.length, fields);
+  header.writeUInt32BE(crc32c(payload, crc32c(header.subarray(8))), 4);
+  return [header, payload];
 }
 
 /** A padding record's header, claiming `length` bytes (only the header is written). */

@@ -4,7 +4,8 @@
  * (format.ts describes the bytes).
  *
  * - Hot path: an append gets its logical position synchronously (so offsets and WAL order agree),
- *   is encoded with its CRC, and joins the queue. One flush at a time writes everything queued
+ *   gets a header with the CRC of header and payload, and joins the queue; the payload is written
+ *   from the caller's buffer, never copied. One flush at a time writes everything queued
  *   with one writev per segment touched and one fdatasync each (group commit); the appends it
  *   carried resolve only then. Nothing is created, extended or renamed: the files are zero-filled
  *   once, at format time.
@@ -92,13 +93,18 @@ export interface WalAppend {
   readonly deadline: number;
   /** Called synchronously when the record gets `position`: returns its fields and payload. */
   place(position: number): { fields: DataRecordFields; payload: Buffer };
-  /** Called synchronously after `place` with the payload as stored in the WAL's buffer. */
+  /**
+   * Called synchronously after `place` with the payload that will be written: the caller's own
+   * buffer (no copy is made), which must not change from now on.
+   */
   placed?(payload: Buffer, position: number, length: number): void;
 }
 
 interface Queued {
   readonly position: number;
-  readonly bytes: Buffer;
+  /** The record's pieces (header, payload), written in order. */
+  readonly buffers: readonly Buffer[];
+  readonly length: number;
   readonly durable?: { resolve(): void; reject(error: Error): void };
 }
 
@@ -318,7 +324,7 @@ export class WriteAheadLog {
     return new Promise<void>((resolve, reject) => {
       const fits = this.placeRecord(
         0,
-        (position) => encodeRecord(type, position, { ...NO_DATA, epoch: this.epoch }),
+        (position) => encodeRecord(type, position, { ...NO_DATA, epoch: this.epoch }).filter((piece) => piece.length > 0),
         { resolve, reject },
       );
       if (!fits) reject(new Error('the WAL is full: no room even for the epoch-start record'));
@@ -336,7 +342,7 @@ export class WriteAheadLog {
             throw new Error(`WAL append announced ${request.payloadBytes} bytes but placed ${payload.length}`);
           }
           const record = encodeRecord(RecordType.Data, position, { ...fields, epoch: this.epoch }, payload);
-          request.placed?.(record.subarray(RECORD_HEADER_BYTES), position, record.length);
+          request.placed?.(payload, position, RECORD_HEADER_BYTES + payload.length);
           return record;
         },
         durable,
@@ -348,16 +354,16 @@ export class WriteAheadLog {
   }
 
   /** Reserves space for a record (with padding before it if it would cross a segment end) and queues it. */
-  private placeRecord(payloadBytes: number, encode: (position: number) => Buffer, durable: Queued['durable']): boolean {
+  private placeRecord(payloadBytes: number, encode: (position: number) => Buffer[], durable: Queued['durable']): boolean {
     const length = RECORD_HEADER_BYTES + payloadBytes;
     const { start, paddingBytes } = placement(this.geometry, this.end, length);
     if (start + length - this.trimmed > capacityOf(this.geometry)) return false;
-    const bytes = encode(start);
+    const buffers = encode(start);
     if (paddingBytes >= RECORD_HEADER_BYTES) {
-      this.queue.push({ position: this.end, bytes: encodePadding(this.end, paddingBytes, this.epoch) });
+      this.queue.push({ position: this.end, buffers: [encodePadding(this.end, paddingBytes, this.epoch)], length: RECORD_HEADER_BYTES });
     }
     this.end = start + length;
-    this.queue.push({ position: start, bytes, durable });
+    this.queue.push({ position: start, buffers, length, durable });
     this.stats.records++;
     this.scheduleFlush();
     return true;
@@ -387,8 +393,8 @@ export class WriteAheadLog {
       while (this.queue.length > 0 && !this.failure) {
         let bytes = 0;
         let count = 0;
-        while (count < this.queue.length && (count === 0 || bytes + this.queue[count].bytes.length <= MAX_FLUSH_BYTES)) {
-          bytes += this.queue[count].bytes.length;
+        while (count < this.queue.length && (count === 0 || bytes + this.queue[count].length <= MAX_FLUSH_BYTES)) {
+          bytes += this.queue[count].length;
           count++;
         }
         const batch = this.queue.splice(0, count);
@@ -419,15 +425,15 @@ export class WriteAheadLog {
     let groupSegment = -1;
     const writeGroup = async (): Promise<void> => {
       if (group.length === 0) return;
-      await this.writeContiguous(groupSegment, locate(this.geometry, group[0].position).offset, group.map((item) => item.bytes));
+      await this.writeContiguous(groupSegment, locate(this.geometry, group[0].position).offset, group.flatMap((item) => item.buffers));
       touched.add(groupSegment);
       group = [];
     };
     for (const item of batch) {
       const { segment } = locate(this.geometry, item.position);
       const previous = group[group.length - 1];
-      const contiguous = previous !== undefined && previous.position + previous.bytes.length === item.position;
-      if (segment !== groupSegment || !contiguous || group.length >= MAX_WRITEV_BUFFERS) {
+      const contiguous = previous !== undefined && previous.position + previous.length === item.position;
+      if (segment !== groupSegment || !contiguous || 2 * group.length >= MAX_WRITEV_BUFFERS) {
         await writeGroup();
         groupSegment = segment;
       }
