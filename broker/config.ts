@@ -262,8 +262,8 @@ const OPTIONS: { [K in keyof BrokerConfig]: OptionSpec<K> } = {
     key: 'readCacheMiB',
     valueName: 'MIB',
     description: 'cache of object-store reads',
-    defaultText: '256',
-    parse: withDefault(256, integer(0, 1024 * 1024)),
+    defaultText: '128',
+    parse: withDefault(128, integer(0, 1024 * 1024)),
   },
   maxRequestBytes: {
     key: 'maxRequestBytes',
