@@ -84,6 +84,7 @@ export class LocalBrokerProcess {
   }
 
   start(): ChildProcess {
+    if (this.running) throw new Error(`broker ${this.spec.nodeId} is already running (pid ${this.pid})`);
     const child = spawn(process.execPath, ['--import', 'tsx', BROKER_ENTRY, ...this.spec.args], {
       stdio: ['ignore', this.io.stdio, this.io.stdio],
       env: this.io.env ?? process.env,
