@@ -18,6 +18,8 @@
  * - acks=0 gets no response. If a partition fails, the connection is closed instead, as Kafka
  *   does, so that the client notices (it refreshes metadata and reconnects).
  * - The size limit is the topic's max.message.bytes when set, else --message-max-bytes.
+ * - Internal topics (__consumer_offsets) are written only by the broker itself: clients get
+ *   INVALID_TOPIC_EXCEPTION, as from Kafka, so a stray record cannot corrupt group state.
  * - Idempotence checks (sequence numbers, duplicates answered with their original offsets) are
  *   done by Storage.append; their errors come back as KafkaError codes.
  * - Appends are issued before the first await, in request order (see api.ts), so pipelined
@@ -57,6 +59,9 @@ function producePartition(
   const { storage } = context.services;
   const accessError = partitionAccessError(context.services, topic, index);
   if (accessError !== ErrorCode.NONE || !topic) return Promise.resolve(failed(index, accessError));
+  if (topic.internal) {
+    return Promise.resolve(failed(index, ErrorCode.INVALID_TOPIC_EXCEPTION, `${topicName} is an internal topic`));
+  }
   let headers;
   try {
     headers = validateProducedRecords(records ?? Buffer.alloc(0), maxBatchBytes(topic, context));

@@ -85,6 +85,18 @@ describe('Produce', () => {
     expect(answer.errorCode).toBe(43);
   });
 
+  test('internal topics refuse client records with INVALID_TOPIC_EXCEPTION and store nothing', async () => {
+    await t.storage.createTopic('__internal', 1, {}, { internal: true });
+    const [answer] = await send(produce([{ topic: '__internal', partition: 0, records: batch('stray') }]));
+    expect(answer.errorCode).toBe(17);
+    const [fetched] = await t.storage.fetch([{ topic: '__internal', partition: 0, fetchOffset: 0n, maxBytes: 1 << 20 }], {
+      maxWaitMs: 0,
+      minBytes: 0,
+      maxBytes: 1 << 20,
+    });
+    expect(fetched.records.length).toBe(0);
+  });
+
   test('null records are CORRUPT_MESSAGE', async () => {
     const [answer] = await send(produce([{ topic: 'events', partition: 0, records: null }]));
     expect(answer.errorCode).toBe(2);
