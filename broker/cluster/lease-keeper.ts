@@ -59,8 +59,15 @@ export class LeaseKeeper {
     const ticket = this.holder.beginRenewal();
     const next = this.seq + 1;
     if (!(await this.log.create(next, this.record('renewal')))) {
+      const winner = await this.log.read(next);
+      if (winner?.kind === 'renewal' && winner.holder === this.identity.holder) {
+        // Our own earlier attempt landed although its answer was lost. When it was sent is not
+        // known, so it does not extend the lease; the next renewal will.
+        this.seq = next;
+        return 'renewed';
+      }
       this.holder.revoke();
-      this.lossReason = await this.log.read(next);
+      this.lossReason = winner;
       this.logger.warn({ lease: this.log.prefix, sequence: next, takenBy: this.lossReason }, 'lease lost');
       return 'lost';
     }

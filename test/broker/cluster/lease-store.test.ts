@@ -7,8 +7,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import pino from 'pino';
+import { LeaseKeeper } from '../../../broker/cluster/lease-keeper';
 import { LeaseLog, sequenceKey } from '../../../broker/cluster/lease-store';
 import { FileObjectStore } from '../../../broker/storage/object-stores';
+import { FakeClock } from './fake-clock';
 
 const run = promisify(execFile);
 let tempDir: string;
@@ -88,5 +91,48 @@ describe('LeaseLog', () => {
     expect(holderOut.at(-1)).toBe(`lost ${fenceSeq}`);
     // And the store agrees: the fence is the last record.
     expect(await log.latest()).toEqual({ seq: fenceSeq, record: expect.objectContaining({ kind: 'fenced' }) });
+  });
+});
+
+describe('LeaseKeeper', () => {
+  const timing = { leaseMs: 1000, renewIntervalMs: 300, pollIntervalMs: 100, maxClockRateError: 0.01 };
+  const logger = pino({ level: 'silent' });
+
+  test('renews by creating the next record, and learns it was fenced when that number is taken', async () => {
+    const { store } = freshStore();
+    const log = new LeaseLog(store, 'lease');
+    const keeper = new LeaseKeeper(log, { holder: 5, nodeId: 2 }, timing, new FakeClock(), logger);
+    expect(await keeper.acquire(1)).toBe(true);
+    expect(keeper.holder.isCurrent()).toBe(true);
+    expect(await keeper.renew()).toBe('renewed');
+    expect(keeper.sequence).toBe(2);
+    await log.create(3, { kind: 'fenced', holder: 5, nodeId: 2, by: 9 });
+    expect(await keeper.renew()).toBe('lost');
+    expect(keeper.lostTo).toEqual({ kind: 'fenced', holder: 5, nodeId: 2, by: 9 });
+    expect(keeper.holder.isCurrent()).toBe(false);
+    expect(await keeper.renew()).toBe('lost');
+  });
+
+  test('a renewal whose answer was lost but which landed is not mistaken for a fence, and does not extend the lease', async () => {
+    const { store } = freshStore();
+    const log = new LeaseLog(store, 'lease');
+    const clock = new FakeClock();
+    const keeper = new LeaseKeeper(log, { holder: 5, nodeId: 2 }, timing, clock, logger);
+    await keeper.acquire(1);
+    await log.create(2, { kind: 'renewal', holder: 5, nodeId: 2 }); // our write, answer lost
+    clock.advance(600);
+    expect(await keeper.renew()).toBe('renewed');
+    expect(keeper.sequence).toBe(2);
+    expect(keeper.holder.remainingMs()).toBe(400);
+  });
+
+  test('release writes a released record after which the keeper acknowledges nothing', async () => {
+    const { store } = freshStore();
+    const log = new LeaseLog(store, 'lease');
+    const keeper = new LeaseKeeper(log, { holder: 5, nodeId: 2 }, timing, new FakeClock(), logger);
+    await keeper.acquire(1);
+    await keeper.release();
+    expect(keeper.holder.isCurrent()).toBe(false);
+    expect(await log.latest()).toEqual({ seq: 2, record: { kind: 'released', holder: 5, nodeId: 2 } });
   });
 });
