@@ -8,7 +8,12 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { waitForPort } from '../../broker/cluster/local-cluster';
+import { ErrorCode } from '../../broker/protocol/error-codes';
+import { FindCoordinatorRequest, FindCoordinatorResponse } from '../../broker/protocol/messages/find-coordinator';
+import { HeartbeatRequest, HeartbeatResponse } from '../../broker/protocol/messages/heartbeat';
 import { MetadataRequest, MetadataResponse } from '../../broker/protocol/messages/metadata';
+import { ProduceRequest, ProduceResponse } from '../../broker/protocol/messages/produce';
+import { buildRecordBatch } from '../../broker/protocol/record-batch';
 import { WireClient } from '../support/wire-client';
 import { createTopic, kafka } from './cluster-clients/workload';
 
@@ -41,7 +46,7 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-test('npm run cluster -- --brokers 3 starts three brokers in three zones and stops them all on SIGTERM', async () => {
+test('npm run cluster -- --brokers 3: three brokers in three zones, requests to non-owners redirected, SIGTERM stops all', async () => {
   const port = await freeConsecutivePorts(3);
   child = spawn(
     process.execPath,
@@ -77,6 +82,33 @@ test('npm run cluster -- --brokers 3 starts three brokers in three zones and sto
     [2, 'local-b'],
     [3, 'local-c'],
   ]);
+  // A broker that does not own a partition sends producers to its owner...
+  const notOwner = leaders.includes(1) ? topics[0].partitions.find((p) => p.leader !== 1)!.partitionId : 0;
+  const toBroker1 = await WireClient.connect(port);
+  const produced = await toBroker1.request(ProduceRequest, ProduceResponse, 7, {
+    transactionalId: null,
+    acks: -1,
+    timeoutMs: 1000,
+    topicData: [{ name: 'spread', partitionData: [{ index: notOwner, records: buildRecordBatch([{ value: 'x' }]) }] }],
+  });
+  expect(produced.responses[0].partitionResponses[0].errorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+  // ...and group members to the group's coordinator, which every broker names alike.
+  const coordinators = await Promise.all(
+    [0, 1, 2].map(async (i) => {
+      const wire = await WireClient.connect(port + i);
+      const answer = await wire.request(FindCoordinatorRequest, FindCoordinatorResponse, 1, { key: 'some-group', keyType: 0 });
+      wire.close();
+      return answer.nodeId;
+    }),
+  );
+  expect(new Set(coordinators).size).toBe(1);
+  const other = [1, 2, 3].find((node) => node !== coordinators[0])!;
+  const toOther = await WireClient.connect(port + other - 1);
+  const heartbeat = await toOther.request(HeartbeatRequest, HeartbeatResponse, 1, { groupId: 'some-group', generationId: 1, memberId: 'm' });
+  expect(heartbeat.errorCode).toBe(ErrorCode.NOT_COORDINATOR);
+  toBroker1.close();
+  toOther.close();
+
   // One WAL directory per node under the shared root.
   expect((await readdir(path.join(dataDir, 'wal'))).sort()).toEqual(['1', '2', '3']);
 
