@@ -64,6 +64,7 @@ write_broker_env() {
   local instance_ipv4="$1" zone="$2" group_name="$3"
   mkdir -p /etc/diskless-kafka
   cat >/etc/diskless-kafka/broker.env <<EOF
+DK_CLUSTER_MODE=true
 DK_HOST=0.0.0.0
 DK_PORT=${KAFKA_PORT}
 DK_ADVERTISED_HOST=${instance_ipv4}

@@ -224,7 +224,7 @@ describe('BrokerFleet', () => {
         expect(userData).toMatch(/^readonly ECR_REGISTRY='CFN_REFERENCE'$/m);
         expect(userData).toMatch(/docker run --detach --name diskless-kafka --init --restart always --network host/);
         for (const variable of [
-          'DK_HOST=0.0.0.0', 'DK_PORT=${KAFKA_PORT}', 'DK_ADVERTISED_HOST=${instance_ipv4}', 'DK_NODE_ID=$(node_id_of "${instance_ipv4}")',
+          'DK_CLUSTER_MODE=true', 'DK_HOST=0.0.0.0', 'DK_PORT=${KAFKA_PORT}', 'DK_ADVERTISED_HOST=${instance_ipv4}', 'DK_NODE_ID=$(node_id_of "${instance_ipv4}")',
           'DK_ZONE=${zone}', 'DK_CLUSTER_ID=${CLUSTER_ID}', 'DK_WAL_DIR=${WAL_MOUNT_POINT}', 'DK_OBJECT_STORE=${OBJECT_STORE_URL}',
           'DK_LIFECYCLE_HOOK_NAME=${LIFECYCLE_HOOK_NAME}', 'DK_AUTO_SCALING_GROUP_NAME=${group_name}', 'AWS_REGION=${AWS_REGION_NAME}',
         ]) {
