@@ -28,7 +28,7 @@ export interface StorageOptions
   readonly uploadSizeMiB?: number;
   /** The block cache for reads from the object store. @default 128 */
   readonly readCacheMiB?: number;
-  /** The in-memory tail of recent data. @default 64 */
+  /** The in-memory tail of recent data. @default 128 */
   readonly logCacheMiB?: number;
 }
 

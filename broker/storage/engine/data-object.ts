@@ -20,34 +20,41 @@ export const FOOTER_BYTES = 32;
 /** Where a partition's data lies in the object: the fields of a committed part without producers. */
 export type DataObjectPart = Omit<CommittedPart, 'producers'>;
 
-export interface PartitionPayloads {
+/** A partition's share of an object, before it is laid out. */
+export interface PartitionExtent {
   readonly topicId: string;
   readonly partition: number;
   readonly baseOffset: number;
   readonly nextOffset: number;
   readonly maxTimestamp: number;
-  /** The partition's batches, in offset order. */
-  readonly payloads: readonly Buffer[];
+  /** Bytes of the partition's batches. */
+  readonly size: number;
 }
 
-/** Lays out the partitions' data, then the index and the footer. */
-export function encodeDataObject(partitions: readonly PartitionPayloads[]): { body: Buffer; parts: DataObjectPart[] } {
+/**
+ * Lays out an object for the extents, in order, in a buffer from `allocate`, with its index and
+ * footer already written; the caller copies each partition's batches to its part's position.
+ */
+export function allocateDataObject(
+  allocate: (bytes: number) => Buffer,
+  extents: readonly PartitionExtent[],
+): { body: Buffer; parts: DataObjectPart[] } {
   const parts: DataObjectPart[] = [];
   let position = 0;
-  for (const data of partitions) {
-    const size = data.payloads.reduce((sum, payload) => sum + payload.length, 0);
+  for (const extent of extents) {
     parts.push({
-      topicId: data.topicId,
-      partition: data.partition,
-      baseOffset: data.baseOffset,
-      nextOffset: data.nextOffset,
+      topicId: extent.topicId,
+      partition: extent.partition,
+      baseOffset: extent.baseOffset,
+      nextOffset: extent.nextOffset,
       position,
-      size,
-      maxTimestamp: data.maxTimestamp,
+      size: extent.size,
+      maxTimestamp: extent.maxTimestamp,
     });
-    position += size;
+    position += extent.size;
   }
-  const index = Buffer.alloc(parts.length * INDEX_ENTRY_BYTES);
+  const body = allocate(position + parts.length * INDEX_ENTRY_BYTES + FOOTER_BYTES);
+  const index = body.subarray(position, position + parts.length * INDEX_ENTRY_BYTES);
   parts.forEach((part, i) => {
     const at = i * INDEX_ENTRY_BYTES;
     Buffer.from(part.topicId, 'hex').copy(index, at);
@@ -58,13 +65,28 @@ export function encodeDataObject(partitions: readonly PartitionPayloads[]): { bo
     index.writeUInt32BE(part.size, at + 44);
     index.writeBigInt64BE(BigInt(part.maxTimestamp), at + 48);
   });
-  const footer = Buffer.alloc(FOOTER_BYTES);
+  const footer = body.subarray(body.length - FOOTER_BYTES);
+  footer.fill(0);
   footer.writeUInt32BE(MAGIC, 0);
   footer.writeUInt32BE(VERSION, 4);
   footer.writeBigUInt64BE(BigInt(position), 8);
   footer.writeUInt32BE(parts.length, 16);
   footer.writeUInt32BE(crc32c(index), 20);
-  const body = Buffer.concat([...partitions.flatMap((data) => data.payloads), index, footer]);
+  return { body, parts };
+}
+
+/** A whole object from each partition's batches (in memory already). */
+export function encodeDataObject(
+  partitions: readonly (Omit<PartitionExtent, 'size'> & { readonly payloads: readonly Buffer[] })[],
+): { body: Buffer; parts: DataObjectPart[] } {
+  const { body, parts } = allocateDataObject(
+    (bytes) => Buffer.allocUnsafe(bytes),
+    partitions.map((data) => ({ ...data, size: data.payloads.reduce((sum, payload) => sum + payload.length, 0) })),
+  );
+  partitions.forEach((data, i) => {
+    let at = parts[i].position;
+    for (const payload of data.payloads) at += payload.copy(body, at);
+  });
   return { body, parts };
 }
 

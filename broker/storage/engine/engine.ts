@@ -52,7 +52,7 @@ import {
 import { RecordType, type WalRecord } from '../wal/format';
 import { WalFailedError, WalFullError, WalRecordTooLargeError, WriteAheadLog, type WalSyncMode } from '../wal/wal';
 import { BlockCache, DEFAULT_BLOCK_BYTES } from './block-cache';
-import { Deque } from './deque';
+import { LogCache } from './log-cache';
 import { PartitionLog, type Chunk } from './partition-log';
 import { PartitionReader } from './partition-reader';
 import { PartitionProducers, producerWritesOf, type DuplicateBatch } from './producer-state';
@@ -87,7 +87,10 @@ export interface StorageEngineOptions {
   readonly uploadAgeMs?: number;
   /** @default 4 */
   readonly maxConcurrentUploads?: number;
-  /** The in-memory tail of recent data, over all partitions. @default 64 MiB */
+  /**
+   * The in-memory tail of recent data, over all partitions. It should hold what waits for upload
+   * (about throughput x (upload age + upload latency)), or uploads read the WAL back. @default 128 MiB
+   */
   readonly logCacheBytes?: number;
   /** The block cache for reads from the object store. @default 128 MiB */
   readonly readCacheBytes?: number;
@@ -155,9 +158,7 @@ export class StorageEngine implements Storage {
   /** Partition logs by partitionDataKey(topicId, partition). */
   private readonly logs = new Map<string, PartitionLog>();
   private readonly settings = new Map<string, TopicSettings>();
-  /** Chunks with a payload in memory, in WAL order, for the log cache's eviction. */
-  private readonly cached = new Deque<Chunk>();
-  private cachedBytes = 0;
+  private readonly logCache: LogCache;
   private epochValue = 0;
   private producerIds = { next: 0, end: 0 };
   private producerIdChain: Promise<unknown> = Promise.resolve();
@@ -165,7 +166,6 @@ export class StorageEngine implements Storage {
   private started = false;
   private statsTimer: NodeJS.Timeout | undefined;
   private readonly defaults: BrokerConfigDefaults;
-  private readonly logCacheBytes: number;
 
   constructor(
     private readonly options: StorageEngineOptions,
@@ -178,7 +178,7 @@ export class StorageEngine implements Storage {
       logger: logger.child({ component: 'metadata' }),
     });
     this.defaults = { messageMaxBytes: options.messageMaxBytes ?? 1_048_588 };
-    this.logCacheBytes = options.logCacheBytes ?? 64 * MiB;
+    this.logCache = new LogCache(options.logCacheBytes ?? 128 * MiB, (entry) => (entry as Chunk).log.dropUploadedFront());
     this.blocks = new BlockCache(options.objectStore, options.readCacheBytes ?? 128 * MiB, options.blockBytes ?? DEFAULT_BLOCK_BYTES);
     this.reader = new PartitionReader({
       segmentsOf: (log) => this.partitionData(log)?.segments ?? [],
@@ -210,7 +210,7 @@ export class StorageEngine implements Storage {
       walUsedBytes: this.wal.usedBytes,
       walCapacityBytes: this.wal.capacityBytes,
       walFlushes: this.wal.statistics.flushes,
-      logCacheBytes: this.cachedBytes,
+      logCacheBytes: this.logCache.cachedBytes,
       blockCache: this.blocks.statistics,
     };
   }
@@ -252,6 +252,7 @@ export class StorageEngine implements Storage {
       keyPrefix: `${this.options.nodeId}-${this.epochValue}`,
       readPayload: (chunk) => this.wal.readPayload(chunk.walPosition, chunk.walLength),
       trimWal: (position) => this.wal.trim(position),
+      walPressure: () => this.wal.statistics.waiting > 0 || this.wal.usedBytes * 2 > this.wal.capacityBytes,
       onUploaded: (chunks) => this.onUploaded(chunks),
     });
     for (const chunk of replayed) this.uploader.add(chunk);
@@ -455,7 +456,7 @@ export class StorageEngine implements Storage {
 
   /**
    * Makes WAL data (just placed, or replayed at start) the partition's newest in-memory chunk:
-   * records its idempotent producers' batches, and caches it.
+   * records its idempotent producers' batches, and copies it into the log cache.
    */
   private tailChunk(log: PartitionLog, payload: Buffer, walPosition: number, walLength: number, placedAtMs: number): Chunk {
     const stored = [...batchesOf(payload)].map((batch) => batch.header);
@@ -472,12 +473,12 @@ export class StorageEngine implements Storage {
       maxTimestamp: Math.max(...stored.map((header) => Number(header.maxTimestamp))),
       producerWrites: writes,
       placedAtMs,
-      payload,
+      payload: undefined,
       durable: false,
       uploaded: false,
     };
     log.chunks.push(chunk);
-    this.cacheChunk(chunk);
+    this.logCache.store(chunk, payload);
     return chunk;
   }
 
@@ -626,24 +627,12 @@ export class StorageEngine implements Storage {
     }
     log.nextOffset = nextOffset;
     log.advanceHighWatermark(nextOffset);
-    const chunk = this.tailChunk(log, Buffer.from(record.payload), record.position, record.length, Date.now());
+    const chunk = this.tailChunk(log, record.payload, record.position, record.length, Date.now());
     chunk.durable = true;
     return chunk;
   }
 
   // --- caches and uploads -----------------------------------------------------------------------
-
-  /** Adds the chunk to the log cache, evicting the oldest payloads beyond the budget. */
-  private cacheChunk(chunk: Chunk): void {
-    this.cached.push(chunk);
-    this.cachedBytes += chunk.payloadBytes;
-    while (this.cachedBytes > this.logCacheBytes && this.cached.length > 0) {
-      const oldest = this.cached.shift()!;
-      this.cachedBytes -= oldest.payloadBytes;
-      oldest.payload = undefined;
-      oldest.log.dropUploadedFront();
-    }
-  }
 
   private onUploaded(chunks: readonly Chunk[]): void {
     const logs = new Set<PartitionLog>();

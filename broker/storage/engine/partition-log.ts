@@ -9,10 +9,11 @@
  * back from the WAL. So every offset of the partition is, in order of preference: in memory, in
  * the WAL, or in a committed object.
  */
+import type { CacheEntry } from './log-cache';
 import type { PartitionProducers, ProducerBatchWrite } from './producer-state';
 import { Deque } from './deque';
 
-export interface Chunk {
+export interface Chunk extends CacheEntry {
   readonly log: PartitionLog;
   readonly baseOffset: number;
   readonly nextOffset: number;
@@ -24,7 +25,10 @@ export interface Chunk {
   readonly producerWrites: readonly ProducerBatchWrite[];
   /** When it entered the WAL queue (Date.now()), for the upload age threshold. */
   readonly placedAtMs: number;
-  /** The batches, or undefined once evicted from the log cache (then read from the WAL). */
+  /**
+   * The batches in the log cache's ring, or undefined once evicted (then read from the WAL or the
+   * object store). A view: valid until the next append; copy before any await.
+   */
   payload: Buffer | undefined;
   durable: boolean;
   uploaded: boolean;

@@ -129,7 +129,9 @@ export class PartitionReader {
 
   private chunkSource(chunk: Chunk): BatchSource {
     let payload: Promise<Buffer> | undefined;
-    const load = (): Promise<Buffer> => (payload ??= chunk.payload ? Promise.resolve(chunk.payload) : this.dependencies.readWal(chunk));
+    // The cached payload is a view into the log cache's ring, which the next append may overwrite: copy it.
+    const load = (): Promise<Buffer> =>
+      (payload ??= chunk.payload ? Promise.resolve(Buffer.from(chunk.payload)) : this.dependencies.readWal(chunk));
     return {
       start: 0,
       end: chunk.payloadBytes,

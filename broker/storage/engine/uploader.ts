@@ -25,7 +25,7 @@ import {
 } from '../../metadata';
 import type { ObjectStore } from '../object-store';
 import { Deque } from './deque';
-import { encodeDataObject, type PartitionPayloads } from './data-object';
+import { allocateDataObject } from './data-object';
 import type { Chunk, PartitionLog } from './partition-log';
 import { producerRecordsAfter } from './producer-state';
 
@@ -43,6 +43,8 @@ export interface UploaderOptions {
   readonly keyPrefix: string;
   readPayload(chunk: Chunk): Promise<Buffer>;
   trimWal(position: number): Promise<void>;
+  /** True when the WAL needs space now (appends wait, or it is half full): trim without delay. */
+  walPressure(): boolean;
   /** Called once the chunks are committed (or their partition is gone). */
   onUploaded(chunks: readonly Chunk[]): void;
 }
@@ -63,6 +65,12 @@ interface Upload {
 }
 
 const MAX_BACKOFF_MS = 10_000;
+/**
+ * Trimming costs a header write and an fdatasync on the WAL device, next to the produce path's
+ * own: without pressure on the WAL, trims happen at most this often (recovery then skips a little
+ * more already committed data).
+ */
+const TRIM_INTERVAL_MS = 1000;
 
 export class Uploader {
   private readonly queue = new Deque<Chunk>();
@@ -79,10 +87,18 @@ export class Uploader {
   private stopped = false;
   private counter = 0;
   private lastTrim: number;
+  private lastTrimAtMs = 0;
+  /** The WAL position below which everything is committed (trimmed or about to be). */
+  private committedEnd: number;
+  private trimTimer: NodeJS.Timeout | undefined;
+  private trimming = false;
   private readonly stats = { objects: 0, objectBytes: 0, ingestedBytes: 0, commits: 0 };
+  private readonly bodies: BodyPool;
 
   constructor(private readonly options: UploaderOptions) {
+    this.bodies = new BodyPool(options.maxConcurrentUploads, options.uploadBytes);
     this.lastTrim = options.startPosition;
+    this.committedEnd = options.startPosition;
     this.addedEnd = options.startPosition;
     this.cutEnd = options.startPosition;
   }
@@ -115,6 +131,9 @@ export class Uploader {
     }
     if (this.queue.length > 0) this.scheduleAgeTimer();
     this.resolveFlushIfDone();
+    if (this.flushWaiters.length > 0 && this.committedEnd > this.lastTrim && !this.trimming) {
+      void this.trimIfDue().then(() => this.resolveFlushIfDone());
+    }
   }
 
   /**
@@ -133,7 +152,9 @@ export class Uploader {
   stop(): void {
     this.stopped = true;
     if (this.ageTimer) clearTimeout(this.ageTimer);
+    if (this.trimTimer) clearTimeout(this.trimTimer);
     this.ageTimer = undefined;
+    this.trimTimer = undefined;
   }
 
   get isStuck(): boolean {
@@ -200,26 +221,31 @@ export class Uploader {
   }
 
   private async putObject(upload: Upload): Promise<void> {
-    if (upload.groups.length > 0) {
-      const partitions: PartitionPayloads[] = [];
-      for (const group of upload.groups) {
-        const payloads: Buffer[] = [];
-        for (const chunk of group.chunks) payloads.push(chunk.payload ?? (await this.options.readPayload(chunk)));
-        partitions.push({
-          topicId: group.log.topicId,
-          partition: group.log.partition,
-          baseOffset: group.chunks[0].baseOffset,
-          nextOffset: group.chunks[group.chunks.length - 1].nextOffset,
-          maxTimestamp: Math.max(...group.chunks.map((chunk) => chunk.maxTimestamp)),
-          payloads,
-        });
+    if (upload.groups.length === 0) return;
+    const { body, parts } = allocateDataObject(
+      (size) => this.bodies.acquire(size),
+      upload.groups.map((group) => ({
+        topicId: group.log.topicId,
+        partition: group.log.partition,
+        baseOffset: group.chunks[0].baseOffset,
+        nextOffset: group.chunks[group.chunks.length - 1].nextOffset,
+        maxTimestamp: Math.max(...group.chunks.map((chunk) => chunk.maxTimestamp)),
+        size: group.chunks.reduce((sum, chunk) => sum + chunk.payloadBytes, 0),
+      })),
+    );
+    for (const [i, group] of upload.groups.entries()) {
+      let at = parts[i].position;
+      for (const chunk of group.chunks) {
+        // A cached payload is a view into the log cache's ring: copy it before anything can await.
+        const cached = chunk.payload;
+        at += cached ? cached.copy(body, at) : (await this.options.readPayload(chunk)).copy(body, at);
       }
-      const { body, parts } = encodeDataObject(partitions);
-      await this.retrying(`upload ${upload.key}`, () => this.options.store.put(upload.key, body));
-      upload.object = { key: upload.key, sizeBytes: body.length, parts };
-      this.stats.objects++;
-      this.stats.objectBytes += body.length;
     }
+    await this.retrying(`upload ${upload.key}`, () => this.options.store.put(upload.key, body));
+    this.bodies.release(body);
+    upload.object = { key: upload.key, sizeBytes: body.length, parts };
+    this.stats.objects++;
+    this.stats.objectBytes += body.length;
   }
 
   /** Commits the uploads whose PUT is done, in cut order. */
@@ -255,9 +281,8 @@ export class Uploader {
           this.options.onUploaded(upload.chunks);
         }
         this.uploads.splice(0, count);
-        const rangeEnd = ready[ready.length - 1].rangeEnd;
-        await this.options.trimWal(rangeEnd);
-        this.lastTrim = rangeEnd;
+        this.committedEnd = ready[ready.length - 1].rangeEnd;
+        await this.trimIfDue();
       }
     } catch (error) {
       this.options.logger.error({ err: error }, 'committing uploads failed');
@@ -266,6 +291,29 @@ export class Uploader {
       this.committing = false;
     }
     this.kick();
+  }
+
+  /** Trims the WAL to what is committed when someone waits for it, the WAL is under pressure, or the last trim is old. */
+  private async trimIfDue(): Promise<void> {
+    if (this.committedEnd <= this.lastTrim || this.trimming) return;
+    const sinceMs = Date.now() - this.lastTrimAtMs;
+    const due = this.flushWaiters.length > 0 || this.options.walPressure() || sinceMs >= TRIM_INTERVAL_MS;
+    if (!due) {
+      this.trimTimer ??= setTimeout(() => {
+        this.trimTimer = undefined;
+        void this.trimIfDue().finally(() => this.kick());
+      }, TRIM_INTERVAL_MS - sinceMs);
+      return;
+    }
+    this.trimming = true;
+    try {
+      const target = this.committedEnd;
+      await this.options.trimWal(target);
+      this.lastTrim = target;
+      this.lastTrimAtMs = Date.now();
+    } finally {
+      this.trimming = false;
+    }
   }
 
   /** The entry's objects, with each part's producer state folded from the state and the parts before it. */
@@ -320,5 +368,31 @@ export class Uploader {
   /** The WAL position below which everything is committed. */
   get trimmedTo(): number {
     return this.lastTrim;
+  }
+}
+
+/**
+ * Object bodies are large and short-lived: reusing a few of them (one per concurrent upload)
+ * spares the garbage collector megabytes of external memory per upload.
+ */
+class BodyPool {
+  private readonly free: Buffer[] = [];
+
+  constructor(
+    private readonly size: number,
+    private readonly typicalBytes: number,
+  ) {}
+
+  /** A buffer of exactly `bytes` (a view into a pooled one when it fits). */
+  acquire(bytes: number): Buffer {
+    const index = this.free.findIndex((buffer) => buffer.length >= bytes);
+    const buffer = index >= 0 ? this.free.splice(index, 1)[0] : Buffer.allocUnsafeSlow(Math.max(bytes, this.typicalBytes + (1 << 20)));
+    return buffer.subarray(0, bytes);
+  }
+
+  /** Gives a body back once the store is done with it. */
+  release(body: Buffer): void {
+    if (this.free.length >= this.size) return;
+    this.free.push(Buffer.from(body.buffer, body.byteOffset, body.buffer.byteLength - body.byteOffset));
   }
 }

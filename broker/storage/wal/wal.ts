@@ -29,6 +29,7 @@ import {
   RECORD_HEADER_BYTES,
   RecordType,
   capacityOf,
+  decodeRecordHeader,
   encodeHeader,
   encodePadding,
   encodeRecord,
@@ -48,6 +49,8 @@ const MAX_SEGMENT_BYTES = 256 * 1024 * 1024;
 const MIN_SEGMENT_BYTES = 64 * 1024;
 /** The most bytes one flush writes before it syncs, so one huge burst does not delay everyone. */
 const MAX_FLUSH_BYTES = 16 * 1024 * 1024;
+/** Flushes (write + fdatasync) in flight at once: see startFlush. */
+const MAX_CONCURRENT_FLUSHES = 2;
 /** Stay under IOV_MAX per writev. */
 const MAX_WRITEV_BUFFERS = 1024;
 const ZERO_FILL_CHUNK = 4 * 1024 * 1024;
@@ -130,8 +133,10 @@ export class WriteAheadLog {
   private headerSequence: number;
   private readonly queue: Queued[] = [];
   private readonly waiters: Waiter[] = [];
-  private flushing = false;
+  private flushesInFlight = 0;
   private flushScheduled = false;
+  /** Settles when the latest flush has resolved (or rejected) its appends. */
+  private lastFlush: Promise<void> = Promise.resolve();
   private failure: WalFailedError | undefined;
   private closed = false;
   private trimChain: Promise<void> = Promise.resolve();
@@ -280,27 +285,28 @@ export class WriteAheadLog {
     return next;
   }
 
-  /** The payload of the record at `position` (of `length` bytes, header included), read from the file. */
+  /**
+   * The payload of the record at `position` (of `length` bytes, header included), read from the
+   * file. Throws if the space was trimmed and reused meanwhile (the header no longer names it).
+   */
   async readPayload(position: number, length: number): Promise<Buffer> {
     const { segment, offset } = locate(this.geometry, position);
-    const payload = Buffer.allocUnsafe(length - RECORD_HEADER_BYTES);
+    const record = Buffer.allocUnsafe(length);
     let filled = 0;
-    while (filled < payload.length) {
-      const { bytesRead } = await this.segments[segment].read(
-        payload,
-        filled,
-        payload.length - filled,
-        offset + RECORD_HEADER_BYTES + filled,
-      );
+    while (filled < record.length) {
+      const { bytesRead } = await this.segments[segment].read(record, filled, record.length - filled, offset + filled);
       if (bytesRead === 0) throw new Error(`WAL record at ${position} is cut short in its segment file`);
       filled += bytesRead;
     }
-    return payload;
+    if (decodeRecordHeader(record, 0, position, length) === undefined) {
+      throw new Error(`WAL record at ${position} was overwritten (trimmed and reused) while being read`);
+    }
+    return record.subarray(RECORD_HEADER_BYTES);
   }
 
   /** Resolves when everything queued so far is durable (or the WAL failed). */
   whenIdle(): Promise<void> {
-    if (!this.flushing && this.queue.length === 0) return Promise.resolve();
+    if (this.flushesInFlight === 0 && this.queue.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -379,43 +385,54 @@ export class WriteAheadLog {
   }
 
   private scheduleFlush(): void {
-    if (this.flushScheduled || this.flushing) return;
+    if (this.flushScheduled || this.flushesInFlight >= MAX_CONCURRENT_FLUSHES) return;
     this.flushScheduled = true;
     // A microtask: appends made in the same turn (e.g. the partitions of one produce request) share the flush.
-    queueMicrotask(() => void this.flush());
+    queueMicrotask(() => this.startFlush());
   }
 
-  private async flush(): Promise<void> {
+  /**
+   * Starts a flush of everything queued (up to MAX_FLUSH_BYTES). Up to MAX_CONCURRENT_FLUSHES run
+   * at once, so records that arrive during a slow fdatasync do not wait for it to end before their
+   * own write starts; each flush still resolves its appends only after every earlier flush has,
+   * so an acknowledgement never precedes the durability of what came before it.
+   */
+  private startFlush(): void {
     this.flushScheduled = false;
-    if (this.flushing) return;
-    this.flushing = true;
-    try {
-      while (this.queue.length > 0 && !this.failure) {
-        let bytes = 0;
-        let count = 0;
-        while (count < this.queue.length && (count === 0 || bytes + this.queue[count].length <= MAX_FLUSH_BYTES)) {
-          bytes += this.queue[count].length;
-          count++;
-        }
-        const batch = this.queue.splice(0, count);
-        try {
-          await this.writeDurably(batch);
-        } catch (error) {
-          this.fail(error, batch);
-          return;
-        }
-        this.stats.flushes++;
-        this.stats.bytesWritten += bytes;
-        for (const item of batch) item.durable?.resolve();
-      }
-    } finally {
-      this.flushing = false;
-      if (this.queue.length === 0 || this.failure) {
-        for (const resolve of this.idleWaiters.splice(0)) resolve();
-      } else {
-        this.scheduleFlush();
-      }
+    if (this.queue.length === 0 || this.failure || this.flushesInFlight >= MAX_CONCURRENT_FLUSHES) return;
+    let bytes = 0;
+    let count = 0;
+    while (count < this.queue.length && (count === 0 || bytes + this.queue[count].length <= MAX_FLUSH_BYTES)) {
+      bytes += this.queue[count].length;
+      count++;
     }
+    const batch = this.queue.splice(0, count);
+    const previous = this.lastFlush;
+    this.flushesInFlight++;
+    const flushed = (async () => {
+      try {
+        await this.writeDurably(batch);
+        await previous;
+      } catch (error) {
+        this.fail(error, batch);
+        return;
+      }
+      if (this.failure) {
+        for (const item of batch) item.durable?.reject(this.failure);
+        return;
+      }
+      this.stats.flushes++;
+      this.stats.bytesWritten += bytes;
+      for (const item of batch) item.durable?.resolve();
+    })();
+    this.lastFlush = flushed;
+    void flushed.finally(() => {
+      this.flushesInFlight--;
+      if (this.queue.length > 0 && !this.failure) this.scheduleFlush();
+      else if (this.flushesInFlight === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+    });
+    // Another flush may start at once if records are still queued (beyond MAX_FLUSH_BYTES).
+    if (this.queue.length > 0) this.scheduleFlush();
   }
 
   /** Writes a run of queued records (contiguous but for segment ends) and makes them durable. */

@@ -1,0 +1,63 @@
+/**
+ * The broker under test, as its own process (`node --import tsx broker/main.ts`), so the benchmark
+ * measures it over a real socket and reads its resident memory from /proc.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { createInterface } from 'node:readline';
+
+export interface LogLine {
+  readonly msg: string;
+  readonly [key: string]: unknown;
+}
+
+export class BrokerUnderTest {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly port: number,
+    /** Every JSON log line the broker wrote so far. */
+    readonly logs: LogLine[],
+    private readonly exited: Promise<number | null>,
+  ) {}
+
+  /** `nodeArgs` go to node itself (e.g. --cpu-prof). */
+  static async start(args: readonly string[], nodeArgs: readonly string[] = []): Promise<BrokerUnderTest> {
+    const entry = path.resolve(__dirname, '..', 'broker', 'main.ts');
+    const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry, '--host', '127.0.0.1', '--port', '0', ...args], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const logs: LogLine[] = [];
+    const port = await new Promise<number>((resolve, reject) => {
+      createInterface({ input: child.stdout }).on('line', (line) => {
+        try {
+          const parsed = JSON.parse(line) as LogLine;
+          logs.push(parsed);
+          if (parsed.msg === 'broker started') resolve((parsed.config as { port: number }).port);
+        } catch {
+          // not a log line
+        }
+      });
+      void exited.then((code) => reject(new Error(`the broker exited with code ${code} before it started`)));
+    });
+    return new BrokerUnderTest(child, port, logs, exited);
+  }
+
+  /** Resident set size in MiB (VmRSS), and its peak so far (VmHWM). */
+  memory(): { rssMiB: number; peakMiB: number } {
+    const status = readFileSync(`/proc/${this.child.pid}/status`, 'utf8');
+    const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+    return { rssMiB: kib('VmRSS') / 1024, peakMiB: kib('VmHWM') / 1024 };
+  }
+
+  /** SIGTERM (the broker uploads everything and exits); resolves with its exit code. */
+  async stop(): Promise<number | null> {
+    this.child.kill('SIGTERM');
+    return this.exited;
+  }
+
+  lastLog(msg: string): LogLine | undefined {
+    return [...this.logs].reverse().find((line) => line.msg === msg);
+  }
+}

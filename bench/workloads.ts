@@ -1,0 +1,190 @@
+/**
+ * What the benchmark asks of the broker: a fixed-rate produce stream with a consumer measuring
+ * end-to-end latency, and a throughput run with large batches and many requests in flight.
+ */
+import { CreateTopicsRequest, CreateTopicsResponse } from '../broker/protocol/messages/create-topics';
+import { FetchRequest, FetchResponse } from '../broker/protocol/messages/fetch';
+import { ProduceRequest, ProduceResponse } from '../broker/protocol/messages/produce';
+import { batchesOf, buildRecordBatch, readRecords } from '../broker/protocol/record-batch';
+import { decodeMessage } from '../broker/protocol/schema';
+import { BenchConnection } from './connection';
+import { Samples, nowMs, type LatencySummary } from './stats';
+
+const PRODUCE_VERSION = 8;
+const FETCH_VERSION = 11;
+
+export async function createTopic(port: number, name: string, partitions: number): Promise<void> {
+  const connection = await BenchConnection.open(port);
+  try {
+    const response = await connection.request(CreateTopicsRequest, CreateTopicsResponse, 4, {
+      topics: [{ name, numPartitions: partitions, replicationFactor: 1, assignments: [], configs: [] }],
+      timeoutMs: 30_000,
+    });
+    const code = response.topics[0]?.errorCode;
+    if (code !== 0 && code !== 36) throw new Error(`CreateTopics ${name} failed with error code ${code}`);
+  } finally {
+    connection.close();
+  }
+}
+
+function produceFrame(topic: string, partition: number, batch: Buffer): Buffer {
+  return BenchConnection.frame(ProduceRequest, PRODUCE_VERSION, {
+    transactionalId: null,
+    acks: -1,
+    timeoutMs: 30_000,
+    topicData: [{ name: topic, partitionData: [{ index: partition, records: batch }] }],
+  });
+}
+
+async function checkedProduce(connection: BenchConnection, frame: Buffer): Promise<void> {
+  const response = decodeMessage(ProduceResponse, PRODUCE_VERSION, await connection.sendFrame(frame));
+  const code = response.responses[0]?.partitionResponses[0]?.errorCode;
+  if (code !== 0) throw new Error(`produce failed with error code ${code}`);
+}
+
+export interface LatencyRunOptions {
+  readonly topic: string;
+  readonly bytesPerSecond: number;
+  readonly recordBytes: number;
+  readonly durationMs: number;
+  /** How often a produce request carries the records due (a producer's linger). */
+  readonly tickMs: number;
+}
+
+export interface LatencyRunResult {
+  readonly produce: LatencySummary;
+  readonly endToEnd: LatencySummary;
+  readonly requests: number;
+  readonly meanRequestBytes: number;
+  readonly achievedMiBps: number;
+}
+
+/**
+ * Produces at a fixed rate (each request carries the records due since the last one, in one
+ * batch) with acks=all, and consumes the partition with long polling at the same time. The send
+ * time travels in each record's key; end-to-end latency is taken per batch at the consumer.
+ */
+export async function latencyRun(port: number, options: LatencyRunOptions): Promise<LatencyRunResult> {
+  const producer = await BenchConnection.open(port);
+  const consumer = await BenchConnection.open(port);
+  const produceLatency = new Samples();
+  const endToEnd = new Samples();
+  const value = Buffer.alloc(options.recordBytes - 8 - 16, 0x61); // the key and record framing make up the rest
+  let sentRecords = 0;
+  let requestBytes = 0;
+  let requests = 0;
+  const inFlight = new Set<Promise<void>>();
+  const start = performance.now();
+  let producing = true;
+
+  const consumed = (async () => {
+    let fetchOffset = 0n;
+    while (producing || fetchOffset < BigInt(sentRecords)) {
+      const response = await consumer.request(FetchRequest, FetchResponse, FETCH_VERSION, {
+        replicaId: -1,
+        maxWaitMs: 500,
+        minBytes: 1,
+        topics: [{ topic: options.topic, partitions: [{ partition: 0, fetchOffset, partitionMaxBytes: 16 << 20 }] }],
+      });
+      const records = response.responses[0]?.partitions[0]?.records;
+      if (!records) continue;
+      const received = nowMs();
+      for (const { position, header } of batchesOf(records)) {
+        const [first] = readRecords(records, position);
+        if (first.offset >= fetchOffset && first.key) endToEnd.add(received - first.key.readDoubleBE(0));
+        fetchOffset = header.baseOffset + BigInt(header.lastOffsetDelta) + 1n;
+      }
+    }
+  })();
+
+  await new Promise<void>((resolve) => {
+    const tick = (): void => {
+      const elapsedMs = performance.now() - start;
+      if (elapsedMs >= options.durationMs) {
+        resolve();
+        return;
+      }
+      const due = Math.floor(((elapsedMs / 1000) * options.bytesPerSecond) / options.recordBytes) - sentRecords;
+      if (due > 0) {
+        const sentAt = nowMs();
+        const key = Buffer.alloc(8);
+        key.writeDoubleBE(sentAt, 0);
+        const batch = buildRecordBatch(Array.from({ length: due }, () => ({ key, value })));
+        const frame = produceFrame(options.topic, 0, batch);
+        sentRecords += due;
+        requestBytes += batch.length;
+        requests++;
+        const sending = checkedProduce(producer, frame).then(() => {
+          produceLatency.add(nowMs() - sentAt);
+          inFlight.delete(sending);
+        });
+        inFlight.add(sending);
+      }
+      setTimeout(tick, options.tickMs);
+    };
+    tick();
+  });
+  const elapsedS = (performance.now() - start) / 1000;
+  await Promise.all(inFlight);
+  producing = false;
+  await consumed;
+  producer.close();
+  consumer.close();
+  return {
+    produce: produceLatency.summary(),
+    endToEnd: endToEnd.summary(),
+    requests,
+    meanRequestBytes: requests > 0 ? requestBytes / requests : 0,
+    achievedMiBps: requestBytes / (1 << 20) / elapsedS,
+  };
+}
+
+export interface ThroughputRunOptions {
+  readonly topic: string;
+  readonly partitions: number;
+  readonly batchBytes: number;
+  readonly recordBytes: number;
+  readonly inFlight: number;
+  readonly connections: number;
+  readonly durationMs: number;
+}
+
+export interface ThroughputRunResult {
+  readonly mibPerSecond: number;
+  readonly produce: LatencySummary;
+  readonly ingestedBytes: number;
+}
+
+/**
+ * As fast as the broker acknowledges: requests of one large batch each (built once and sent
+ * again and again: the broker assigns offsets by patching, so identical bytes are fine), spread
+ * over the partitions, `inFlight` requests outstanding per connection.
+ */
+export async function throughputRun(port: number, options: ThroughputRunOptions): Promise<ThroughputRunResult> {
+  const value = Buffer.alloc(options.recordBytes - 16, 0x62);
+  const batch = buildRecordBatch(
+    Array.from({ length: Math.max(1, Math.floor(options.batchBytes / options.recordBytes)) }, () => ({ key: null, value })),
+  );
+  const connections = await Promise.all(Array.from({ length: options.connections }, () => BenchConnection.open(port)));
+  const latency = new Samples();
+  let bytes = 0;
+  const start = performance.now();
+  let slot = 0;
+  await Promise.all(
+    connections.flatMap((connection) =>
+      Array.from({ length: options.inFlight }, async () => {
+        // Each outstanding request has its own frame: a frame is rewritten (correlation id) when sent.
+        const frame = produceFrame(options.topic, slot++ % options.partitions, batch);
+        while (performance.now() - start < options.durationMs) {
+          const sentAt = performance.now();
+          await checkedProduce(connection, frame);
+          latency.add(performance.now() - sentAt);
+          bytes += batch.length;
+        }
+      }),
+    ),
+  );
+  const elapsedS = (performance.now() - start) / 1000;
+  for (const connection of connections) connection.close();
+  return { mibPerSecond: bytes / (1 << 20) / elapsedS, produce: latency.summary(), ingestedBytes: bytes };
+}
