@@ -15,7 +15,7 @@ import { MetadataRequest, MetadataResponse } from '../../broker/protocol/message
 import { ProduceRequest, ProduceResponse } from '../../broker/protocol/messages/produce';
 import { buildRecordBatch } from '../../broker/protocol/record-batch';
 import { WireClient } from '../support/wire-client';
-import { createTopic, kafka } from './cluster-clients/workload';
+import { createTopic, kafka, waitForBrokers } from './cluster-clients/workload';
 
 const ROOT = path.join(__dirname, '..', '..');
 
@@ -61,6 +61,7 @@ test('npm run cluster -- --brokers 3: three brokers in three zones, requests to 
   const bootstrap = [`127.0.0.1:${port}`];
   const admin = kafka(bootstrap, 'cluster-main-admin').admin();
   await admin.connect();
+  await waitForBrokers(admin, 3);
   await createTopic(admin, 'spread', 6);
   const { brokers } = await admin.describeCluster();
   const { topics } = await admin.fetchTopicMetadata({ topics: ['spread'] });

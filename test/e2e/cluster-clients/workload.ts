@@ -41,6 +41,9 @@ export function useCluster(
     fixture.cluster = await ClusterProcess.start({ brokers: 3, leaseMs: TEST_LEASE_MS, leaseRenewMs: 500, clusterPollMs: 200, ...options.cluster });
     fixture.admin = kafka((options.adminBrokers ?? ((all) => all))(fixture.cluster.bootstrap), `${name}-admin`).admin();
     await fixture.admin.connect();
+    // Listening is not membership: create topics once every broker has joined, so the assignment
+    // spreads them over all three.
+    await waitForBrokers(fixture.admin, fixture.cluster.brokers.length);
     if (options.topic) await createTopic(fixture.admin, options.topic.name, options.topic.partitions);
   });
   afterAll(async () => {
@@ -202,6 +205,20 @@ export async function startKafkajsGroupReader(
     },
   });
   return { consumer, read, crashes, retriedCrashes };
+}
+
+/** Waits until the cluster's metadata lists `count` live brokers. */
+export async function waitForBrokers(admin: Admin, count: number, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if ((await admin.describeCluster()).brokers.length === count) return;
+    } catch {
+      // a broker still starting: ask again
+    }
+    if (Date.now() > deadline) throw new Error(`the cluster did not list ${count} brokers in ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /** Creates the topic and waits until every partition has a leader. */
