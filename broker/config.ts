@@ -41,6 +41,7 @@ export interface BrokerConfig {
   readonly uploadSizeMiB: number;
   readonly uploadAgeMs: number;
   readonly readCacheMiB: number;
+  readonly logCacheMiB: number;
   readonly maxRequestBytes: number;
   readonly messageMaxBytes: number;
   readonly logLevel: LogLevel;
@@ -264,6 +265,13 @@ const OPTIONS: { [K in keyof BrokerConfig]: OptionSpec<K> } = {
     description: 'cache of object-store reads',
     defaultText: '128',
     parse: withDefault(128, integer(0, 1024 * 1024)),
+  },
+  logCacheMiB: {
+    key: 'logCacheMiB',
+    valueName: 'MIB',
+    description: 'in-memory cache of the most recently written data (the log tail)',
+    defaultText: '128',
+    parse: withDefault(128, integer(1, 1024 * 1024)),
   },
   maxRequestBytes: {
     key: 'maxRequestBytes',

@@ -62,6 +62,7 @@ export async function startBroker(
       uploadSizeMiB: config.uploadSizeMiB,
       uploadAgeMs: config.uploadAgeMs,
       readCacheMiB: config.readCacheMiB,
+      logCacheMiB: config.logCacheMiB,
       messageMaxBytes: config.messageMaxBytes,
       registration: { host: config.advertisedHost, port, zone },
       ...clusterRuntime?.storageOptions(),

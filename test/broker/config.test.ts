@@ -25,7 +25,14 @@ describe('parseConfig', () => {
       uploadAgeMs: 250,
       maxRequestBytes: 104857600,
       messageMaxBytes: 1048588,
+      readCacheMiB: 128,
+      logCacheMiB: 128,
     });
+  });
+
+  test('the caches that bound memory are set by flag or variable', () => {
+    expect(parse(['--log-cache-mib', '32', '--read-cache-mib', '16'])).toMatchObject({ logCacheMiB: 32, readCacheMiB: 16 });
+    expect(parse([], { DK_LOG_CACHE_MIB: '8' }).logCacheMiB).toBe(8);
   });
 
   test('--data-dir moves the WAL and the objects unless they are given', () => {
