@@ -28,6 +28,10 @@ export class BrokerUnderTest {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // Never leave a broker behind, whatever ends the benchmark.
+    const killOnExit = () => child.kill('SIGKILL');
+    process.once('exit', killOnExit);
+    void exited.then(() => process.removeListener('exit', killOnExit));
     const logs: LogLine[] = [];
     const port = await new Promise<number>((resolve, reject) => {
       createInterface({ input: child.stdout }).on('line', (line) => {
@@ -55,6 +59,11 @@ export class BrokerUnderTest {
   async stop(): Promise<number | null> {
     this.child.kill('SIGTERM');
     return this.exited;
+  }
+
+  /** SIGKILL, if it is still running (after a failure: never leave a broker behind). */
+  kill(): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
   }
 
   lastLog(msg: string): LogLine | undefined {

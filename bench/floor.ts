@@ -24,8 +24,12 @@ async function withPreallocatedFile<T>(dir: string, use: (file: fs.FileHandle) =
   }
 }
 
-/** Latency of write+fdatasync of `sizeBytes` at consecutive positions, `samples` times. */
-export function measureSyncLatency(dir: string, sizeBytes: number, samples: number): Promise<LatencySummary> {
+/**
+ * Latency of write+fdatasync of `sizeBytes` at consecutive positions, `samples` times, waiting
+ * `paceMs` between samples (0: back to back). Paced like the broker's requests, the floor sees what
+ * they see: a process woken by a timer, and the file system's periodic work (journal commits).
+ */
+export function measureSyncLatency(dir: string, sizeBytes: number, samples: number, paceMs = 0): Promise<LatencySummary> {
   return withPreallocatedFile(dir, async (file) => {
     const buffer = Buffer.alloc(sizeBytes, 0x5a);
     const latencies = new Samples();
@@ -37,6 +41,7 @@ export function measureSyncLatency(dir: string, sizeBytes: number, samples: numb
       await file.datasync();
       latencies.add(performance.now() - start);
       position += sizeBytes;
+      if (paceMs > 0) await new Promise((resolve) => setTimeout(resolve, paceMs));
     }
     return latencies.summary();
   });

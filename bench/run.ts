@@ -2,7 +2,7 @@
  * `npm run bench`: the broker's produce latency, end-to-end latency and throughput, next to the
  * machine floor measured in the same run, in the same WAL directory, with the same system calls.
  *
- *   npm run bench                      # about a minute and a half
+ *   npm run bench                      # about a minute and a half (each phase: --help)
  *   npm run bench -- --latency-s 120 --throughput-s 60 --markdown docs/performance-run.md
  *   npm run bench -- --help
  *
@@ -34,7 +34,8 @@ const FLAGS: readonly Flag[] = [
   { name: 'partitions', description: 'partitions of the throughput run', fallback: '4' },
   { name: 'in-flight', description: 'requests in flight per connection in the throughput run', fallback: '8' },
   { name: 'connections', description: 'connections of the throughput run', fallback: '1' },
-  { name: 'floor-samples', description: 'write+fdatasync samples per size for the floor', fallback: '3000' },
+  { name: 'floor-s', description: 'seconds of paced write+fdatasync samples for the floor (one per tick)', fallback: '10' },
+  { name: 'floor-samples', description: 'back-to-back write+fdatasync samples per size', fallback: '3000' },
   { name: 'floor-block-kib', description: 'block size of the floor bandwidth (append+fdatasync)', fallback: '1024' },
   { name: 'wal-dir', description: 'the WAL directory (the shared file system); default a temporary directory', fallback: '' },
   {
@@ -45,6 +46,8 @@ const FLAGS: readonly Flag[] = [
   { name: 's3-endpoint', description: 'S3-compatible endpoint for s3:// object stores', fallback: '' },
   { name: 'wal-capacity-mib', description: 'the broker WAL capacity', fallback: '1024' },
   { name: 'read-cache-mib', description: 'the broker block cache', fallback: '128' },
+  { name: 'upload-size-mib', description: 'the broker upload size threshold', fallback: '8' },
+  { name: 'upload-age-ms', description: 'the broker upload age threshold', fallback: '250' },
   { name: 'markdown', description: 'also write the report as Markdown to this file', fallback: '' },
   { name: 'profile-dir', description: 'write a V8 CPU profile of the broker into this directory', fallback: '' },
 ];
@@ -84,8 +87,55 @@ function positive(values: Record<string, string>, name: string): number {
 const line = (label: string, s: LatencySummary) =>
   `${label.padEnd(44)} p50 ${formatMs(s.p50).padStart(7)}  p99 ${formatMs(s.p99).padStart(7)}  p999 ${formatMs(s.p999).padStart(7)}  max ${formatMs(s.max).padStart(7)} ms  (${s.count} samples)`;
 
+interface PhaseOutcome<T> {
+  readonly result: T;
+  readonly maxRssMiB: number;
+  readonly peakRssMiB: number;
+  /** The broker's last statistics line (at close). */
+  readonly closed: Record<string, unknown> | undefined;
+  readonly exitCode: number | null;
+}
+
+/** Runs one phase against a fresh broker process, sampling its memory, then stops it with SIGTERM. */
+async function withBroker<T>(args: readonly string[], nodeArgs: readonly string[], phase: (port: number) => Promise<T>): Promise<PhaseOutcome<T>> {
+  const broker = await BrokerUnderTest.start(args, nodeArgs);
+  let maxRssMiB = 0;
+  const sampler = setInterval(() => {
+    maxRssMiB = Math.max(maxRssMiB, broker.memory().rssMiB);
+  }, 250);
+  try {
+    const result = await phase(broker.port);
+    const { rssMiB, peakMiB } = broker.memory();
+    clearInterval(sampler);
+    const exitCode = await broker.stop();
+    return { result, maxRssMiB: Math.max(maxRssMiB, rssMiB), peakRssMiB: peakMiB, closed: broker.lastLog('storage closed'), exitCode };
+  } finally {
+    clearInterval(sampler);
+    broker.kill();
+  }
+}
+
+function sayBrokerFigures(say: (text: string) => void, phase: PhaseOutcome<unknown>): void {
+  const closed = phase.closed;
+  if (closed) {
+    const flush = closed.walFlushMs as { p50: number; p99: number; max: number } | undefined;
+    if (flush) say(`${'WAL flush (write + sync), last 4096'.padEnd(44)} p50 ${formatMs(flush.p50).padStart(7)}  p99 ${formatMs(flush.p99).padStart(7)}  max ${formatMs(flush.max).padStart(7)} ms`);
+    const objects = Number(closed.objects);
+    say(
+      `${'objects per GiB ingested'.padEnd(44)} ${Number(closed.objectsPerGiB).toFixed(1)} (${objects} objects, ${(Number(closed.ingestedBytes) / 2 ** 30).toFixed(2)} GiB, mean object ${(Number(closed.objectBytes) / Math.max(1, objects) / (1 << 20)).toFixed(2)} MiB)`,
+    );
+  }
+  say(`${'broker RSS'.padEnd(44)} max sampled ${phase.maxRssMiB.toFixed(0)} MiB, peak (VmHWM) ${phase.peakRssMiB.toFixed(0)} MiB; exit code after SIGTERM ${phase.exitCode}`);
+}
+
 async function main(): Promise<void> {
   const flags = parseFlags(process.argv.slice(2));
+  // A watchdog: a stuck phase fails the run instead of hanging it (brokers are killed on exit).
+  const budgetS = 240 + 2 * (positive(flags, 'latency-s') + positive(flags, 'throughput-s') + positive(flags, 'floor-s'));
+  setTimeout(() => {
+    process.stderr.write(`bench: gave up after ${budgetS} s\n`);
+    process.exit(1);
+  }, budgetS * 1000).unref();
   const recordBytes = positive(flags, 'record-bytes');
   const rateMiB = positive(flags, 'rate-mib');
   const tickMs = positive(flags, 'tick-ms');
@@ -100,6 +150,7 @@ async function main(): Promise<void> {
   };
   try {
     // The typical WAL write of the latency run: one request's batch plus the WAL record header.
+    // (The timer fires about every 1.4 ms for a 1 ms tick, so real requests are a little larger.)
     const recordsPerRequest = Math.max(1, Math.round((rateMiB * (1 << 20) * tickMs) / 1000 / recordBytes));
     const typicalWrite = recordsPerRequest * recordBytes + 61 + 64;
     say(`# diskless-kafka benchmark (${new Date().toISOString()})`);
@@ -108,55 +159,54 @@ async function main(): Promise<void> {
     say('');
     say('## Machine floor (same directory, same calls as the WAL: FileHandle.write + datasync)');
     const floorSamples = positive(flags, 'floor-samples');
-    const floorTypical = await measureSyncLatency(walDir, typicalWrite, floorSamples);
-    say(line(`write+fdatasync ${typicalWrite} B`, floorTypical));
-    const floorRecord = await measureSyncLatency(walDir, recordBytes + 61 + 64, floorSamples);
-    say(line(`write+fdatasync ${recordBytes + 61 + 64} B`, floorRecord));
+    const floorS = positive(flags, 'floor-s');
+    const floorTypical = await measureSyncLatency(walDir, typicalWrite, Math.round((floorS * 1000) / tickMs), tickMs);
+    say(line(`write+fdatasync ${typicalWrite} B, one per ${tickMs} ms`, floorTypical));
+    say(line(`write+fdatasync ${typicalWrite} B, back to back`, await measureSyncLatency(walDir, typicalWrite, floorSamples)));
+    const recordWrite = recordBytes + 61 + 64;
+    say(line(`write+fdatasync ${recordWrite} B, back to back`, await measureSyncLatency(walDir, recordWrite, floorSamples)));
     const blockKiB = positive(flags, 'floor-block-kib');
     const floorBandwidth = await measureSyncBandwidth(walDir, blockKiB * 1024, 3000);
     say(`${`append+fdatasync ${blockKiB} KiB blocks`.padEnd(44)} ${floorBandwidth.toFixed(0)} MiB/s`);
     say('');
 
-    const broker = await BrokerUnderTest.start([
-      '--data-dir', path.join(scratch, 'data'),
+    const brokerArgs = (phase: string) => [
+      '--data-dir', path.join(scratch, `data-${phase}`),
       '--wal-dir', walDir,
       '--object-store', objectStore,
       ...(flags['s3-endpoint'] ? ['--s3-endpoint', flags['s3-endpoint']] : []),
       '--wal-capacity-mib', flags['wal-capacity-mib'],
       '--read-cache-mib', flags['read-cache-mib'],
+      '--upload-size-mib', flags['upload-size-mib'],
+      '--upload-age-ms', flags['upload-age-ms'],
       '--auto-create-topics', 'false',
-    ], flags['profile-dir'] ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(flags['profile-dir'])}`] : []);
-    let peakRss = 0;
-    const sampler = setInterval(() => {
-      peakRss = Math.max(peakRss, broker.memory().rssMiB);
-    }, 250);
-    try {
-      await createTopic(broker.port, 'bench-latency', 1);
-      const latencyS = positive(flags, 'latency-s');
-      say(`## Broker: acks=all, ${recordBytes} B records at ${rateMiB} MiB/s, 1 partition, a request every ${tickMs} ms, ${latencyS} s`);
-      const latency = await latencyRun(broker.port, {
-        topic: 'bench-latency',
-        bytesPerSecond: rateMiB * (1 << 20),
-        recordBytes,
-        durationMs: latencyS * 1000,
-        tickMs,
-      });
-      say(line('produce latency', latency.produce));
-      say(line('end-to-end latency (produce to consume)', latency.endToEnd));
-      say(`${'requests'.padEnd(44)} ${latency.requests}, mean ${latency.meanRequestBytes.toFixed(0)} B, ${latency.achievedMiBps.toFixed(1)} MiB/s`);
-      say(
-        `${'produce p99 minus floor p99'.padEnd(44)} ${(latency.produce.p99 - floorTypical.p99).toFixed(3)} ms (target: at most 1 ms)`,
-      );
-      say('');
+      '--node-id', phase === 'latency' ? '1' : '2',
+    ];
+    const nodeArgs = flags['profile-dir'] ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(flags['profile-dir'])}`] : [];
 
-      const partitions = positive(flags, 'partitions');
-      await createTopic(broker.port, 'bench-throughput', partitions);
-      const throughputS = positive(flags, 'throughput-s');
-      const batchKiB = positive(flags, 'batch-kib');
-      const inFlight = positive(flags, 'in-flight');
-      const connections = positive(flags, 'connections');
-      say(`## Broker: maximum throughput, ${batchKiB} KiB batches, ${partitions} partitions, ${connections}x${inFlight} requests in flight, ${throughputS} s`);
-      const throughput = await throughputRun(broker.port, {
+    const latencyS = positive(flags, 'latency-s');
+    say(`## Broker: acks=all, ${recordBytes} B records at ${rateMiB} MiB/s, 1 partition, a request every ${tickMs} ms, ${latencyS} s`);
+    const latencyPhase = await withBroker(brokerArgs('latency'), nodeArgs, async (port) => {
+      await createTopic(port, 'bench-latency', 1);
+      return latencyRun(port, { topic: 'bench-latency', bytesPerSecond: rateMiB * (1 << 20), recordBytes, durationMs: latencyS * 1000, tickMs });
+    });
+    const latency = latencyPhase.result;
+    say(line('produce latency', latency.produce));
+    say(line('end-to-end latency (produce to consume)', latency.endToEnd));
+    say(`${'requests'.padEnd(44)} ${latency.requests}, mean ${latency.meanRequestBytes.toFixed(0)} B, ${latency.achievedMiBps.toFixed(1)} MiB/s`);
+    sayBrokerFigures(say, latencyPhase);
+    say(`${'produce p99 minus floor p99 (paced)'.padEnd(44)} ${(latency.produce.p99 - floorTypical.p99).toFixed(3)} ms (target: at most 1 ms)`);
+    say('');
+
+    const partitions = positive(flags, 'partitions');
+    const throughputS = positive(flags, 'throughput-s');
+    const batchKiB = positive(flags, 'batch-kib');
+    const inFlight = positive(flags, 'in-flight');
+    const connections = positive(flags, 'connections');
+    say(`## Broker: maximum throughput, ${batchKiB} KiB batches, ${partitions} partitions, ${connections}x${inFlight} requests in flight, ${throughputS} s`);
+    const throughputPhase = await withBroker(brokerArgs('throughput'), nodeArgs, async (port) => {
+      await createTopic(port, 'bench-throughput', partitions);
+      return throughputRun(port, {
         topic: 'bench-throughput',
         partitions,
         batchBytes: batchKiB * 1024,
@@ -165,24 +215,13 @@ async function main(): Promise<void> {
         connections,
         durationMs: throughputS * 1000,
       });
-      say(`${'throughput'.padEnd(44)} ${throughput.mibPerSecond.toFixed(0)} MiB/s = ${((100 * throughput.mibPerSecond) / floorBandwidth).toFixed(0)}% of the floor (target: at least 70%)`);
-      say(line('produce latency under that load', throughput.produce));
-      say('');
-    } finally {
-      clearInterval(sampler);
-      const memory = broker.memory();
-      const exitCode = await broker.stop();
-      const closed = broker.lastLog('storage closed');
-      say('## Broker resources');
-      say(`${'RSS'.padEnd(44)} max sampled ${Math.max(peakRss, memory.rssMiB).toFixed(0)} MiB, peak (VmHWM) ${memory.peakMiB.toFixed(0)} MiB; caches: log 128 MiB + read ${flags['read-cache-mib']} MiB`);
-      if (closed) {
-        const ingestedGiB = Number(closed.ingestedBytes) / 2 ** 30;
-        say(
-          `${'objects per GiB ingested'.padEnd(44)} ${Number(closed.objectsPerGiB).toFixed(1)} (${String(closed.objects)} objects, ${ingestedGiB.toFixed(2)} GiB, mean object ${(Number(closed.objectBytes) / Math.max(1, Number(closed.objects)) / (1 << 20)).toFixed(1)} MiB)`,
-        );
-      }
-      say(`${'broker exit code after SIGTERM'.padEnd(44)} ${exitCode}`);
-    }
+    });
+    const throughput = throughputPhase.result;
+    say(`${'throughput'.padEnd(44)} ${throughput.mibPerSecond.toFixed(0)} MiB/s = ${((100 * throughput.mibPerSecond) / floorBandwidth).toFixed(0)}% of the floor (target: at least 70%)`);
+    say(line('produce latency under that load', throughput.produce));
+    sayBrokerFigures(say, throughputPhase);
+    say('');
+    say(`Caches: log cache 128 MiB (the default), read cache ${flags['read-cache-mib']} MiB.`);
     if (flags.markdown) writeFileSync(flags.markdown, `${report.join('\n')}\n`);
   } finally {
     rmSync(scratch, { recursive: true, force: true });

@@ -86,7 +86,11 @@ export async function latencyRun(port: number, options: LatencyRunOptions): Prom
         minBytes: 1,
         topics: [{ topic: options.topic, partitions: [{ partition: 0, fetchOffset, partitionMaxBytes: 16 << 20 }] }],
       });
-      const records = response.responses[0]?.partitions[0]?.records;
+      const partition = response.responses[0]?.partitions[0];
+      if (partition === undefined || partition.errorCode !== 0) {
+        throw new Error(`fetch at offset ${fetchOffset} failed with error code ${partition?.errorCode ?? 'none (no partition)'}`);
+      }
+      const records = partition.records;
       if (!records) continue;
       const received = nowMs();
       for (const { position, header } of batchesOf(records)) {

@@ -137,6 +137,8 @@ export interface StorageStatistics {
   readonly walUsedBytes: number;
   readonly walCapacityBytes: number;
   readonly walFlushes: number;
+  /** Latency of the latest WAL flushes (write + sync), ms. */
+  readonly walFlushMs: { p50: number; p99: number; max: number };
   readonly logCacheBytes: number;
   readonly blockCache: { hits: number; misses: number; cachedBytes: number };
 }
@@ -210,6 +212,7 @@ export class StorageEngine implements Storage {
       walUsedBytes: this.wal.usedBytes,
       walCapacityBytes: this.wal.capacityBytes,
       walFlushes: this.wal.statistics.flushes,
+      walFlushMs: this.wal.statistics.flushMs,
       logCacheBytes: this.logCache.cachedBytes,
       blockCache: this.blocks.statistics,
     };

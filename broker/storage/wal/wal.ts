@@ -51,11 +51,13 @@ const MIN_SEGMENT_BYTES = 64 * 1024;
 const MAX_FLUSH_BYTES = 16 * 1024 * 1024;
 /** Flushes (write + fdatasync) in flight at once: see startFlush. */
 const MAX_CONCURRENT_FLUSHES = 2;
+const FLUSH_SAMPLES = 4096;
 /** Stay under IOV_MAX per writev. */
 const MAX_WRITEV_BUFFERS = 1024;
 const ZERO_FILL_CHUNK = 4 * 1024 * 1024;
 
 export type WalSyncMode = 'fdatasync' | 'dsync';
+const DEFAULT_SYNC_MODE: WalSyncMode = 'fdatasync';
 
 export interface WalOptions {
   /** This broker's own directory: `<wal-dir>/<node-id>`. */
@@ -142,6 +144,8 @@ export class WriteAheadLog {
   private trimChain: Promise<void> = Promise.resolve();
   private idleWaiters: (() => void)[] = [];
   private readonly stats = { flushes: 0, bytesWritten: 0, records: 0 };
+  /** Durations (ms) of the latest flushes (write + sync), a ring of FLUSH_SAMPLES. */
+  private readonly flushMs = new Float64Array(FLUSH_SAMPLES);
 
   private constructor(
     private readonly options: WalOptions,
@@ -196,7 +200,7 @@ export class WriteAheadLog {
     epoch: number,
     visit: (record: WalRecord) => void | Promise<void>,
   ): Promise<WriteAheadLog> {
-    const flags = fsConstants.O_RDWR | (options.syncMode === 'dsync' ? fsConstants.O_DSYNC : 0);
+    const flags = fsConstants.O_RDWR | ((options.syncMode ?? DEFAULT_SYNC_MODE) === 'dsync' ? fsConstants.O_DSYNC : 0);
     const segments: FileHandle[] = [];
     try {
       for (let index = 0; index < header.segmentCount; index++) {
@@ -237,8 +241,17 @@ export class WriteAheadLog {
     return this.end;
   }
 
-  get statistics(): { flushes: number; bytesWritten: number; records: number; waiting: number } {
-    return { ...this.stats, waiting: this.waiters.length };
+  /** Counters, and the latency of the latest flushes (write + sync of one group commit). */
+  get statistics(): {
+    flushes: number;
+    bytesWritten: number;
+    records: number;
+    waiting: number;
+    flushMs: { p50: number; p99: number; max: number };
+  } {
+    const recent = Array.from(this.flushMs.subarray(0, Math.min(this.stats.flushes, FLUSH_SAMPLES))).sort((a, b) => a - b);
+    const at = (q: number) => (recent.length === 0 ? 0 : Math.round(recent[Math.min(recent.length - 1, Math.floor(q * recent.length))] * 1000) / 1000);
+    return { ...this.stats, waiting: this.waiters.length, flushMs: { p50: at(0.5), p99: at(0.99), max: at(1) } };
   }
 
   /**
@@ -411,7 +424,9 @@ export class WriteAheadLog {
     this.flushesInFlight++;
     const flushed = (async () => {
       try {
+        const started = performance.now();
         await this.writeDurably(batch);
+        this.flushMs[this.stats.flushes % FLUSH_SAMPLES] = performance.now() - started;
         await previous;
       } catch (error) {
         this.fail(error, batch);
@@ -457,7 +472,7 @@ export class WriteAheadLog {
       group.push(item);
     }
     await writeGroup();
-    if (this.options.syncMode !== 'dsync') {
+    if ((this.options.syncMode ?? DEFAULT_SYNC_MODE) === 'fdatasync') {
       for (const segment of touched) await this.segments[segment].datasync();
     }
   }
