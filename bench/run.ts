@@ -46,6 +46,7 @@ const FLAGS: readonly Flag[] = [
   { name: 's3-endpoint', description: 'S3-compatible endpoint for s3:// object stores', fallback: '' },
   { name: 'wal-capacity-mib', description: 'the broker WAL capacity', fallback: '1024' },
   { name: 'read-cache-mib', description: 'the broker block cache', fallback: '128' },
+  { name: 'log-cache-mib', description: 'the broker log cache (recent data in memory)', fallback: '128' },
   { name: 'upload-size-mib', description: 'the broker upload size threshold', fallback: '8' },
   { name: 'upload-age-ms', description: 'the broker upload age threshold', fallback: '250' },
   { name: 'markdown', description: 'also write the report as Markdown to this file', fallback: '' },
@@ -177,6 +178,7 @@ async function main(): Promise<void> {
       ...(flags['s3-endpoint'] ? ['--s3-endpoint', flags['s3-endpoint']] : []),
       '--wal-capacity-mib', flags['wal-capacity-mib'],
       '--read-cache-mib', flags['read-cache-mib'],
+      '--log-cache-mib', flags['log-cache-mib'],
       '--upload-size-mib', flags['upload-size-mib'],
       '--upload-age-ms', flags['upload-age-ms'],
       '--auto-create-topics', 'false',
@@ -221,7 +223,7 @@ async function main(): Promise<void> {
     say(line('produce latency under that load', throughput.produce));
     sayBrokerFigures(say, throughputPhase);
     say('');
-    say(`Caches: log cache 128 MiB (the default), read cache ${flags['read-cache-mib']} MiB.`);
+    say(`Caches: log cache ${flags['log-cache-mib']} MiB, read cache ${flags['read-cache-mib']} MiB.`);
     if (flags.markdown) writeFileSync(flags.markdown, `${report.join('\n')}\n`);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
