@@ -23,6 +23,8 @@ test('create-only sends If-None-Match: * under the prefix', async () => {
   expect(info).toEqual({ key: 'meta/log/1', sizeBytes: 1, etag: '"abc"' });
   const input = s3Mock.commandCalls(PutObjectCommand)[0].args[0].input;
   expect(input).toMatchObject({ Bucket: 'bucket', Key: 'cluster-a/meta/log/1', IfNoneMatch: '*' });
+  // CRC-32C of "x", computed natively and sent for S3 to verify.
+  expect(input.ChecksumCRC32C).toBe(Buffer.from([0xa9, 0x3c, 0x5f, 0x93]).toString('base64'));
   expect(input.IfMatch).toBeUndefined();
 });
 
