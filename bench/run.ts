@@ -119,8 +119,13 @@ async function withBroker<T>(args: readonly string[], nodeArgs: readonly string[
 function sayBrokerFigures(say: (text: string) => void, phase: PhaseOutcome<unknown>): void {
   const closed = phase.closed;
   if (closed) {
-    const flush = closed.walFlushMs as { p50: number; p99: number; max: number } | undefined;
-    if (flush) say(`${'WAL flush (write + sync), last 4096'.padEnd(44)} p50 ${formatMs(flush.p50).padStart(7)}  p99 ${formatMs(flush.p99).padStart(7)}  max ${formatMs(flush.max).padStart(7)} ms`);
+    for (const [label, field] of [
+      ['in the broker: append to durable, last 4096', 'appendMs'],
+      ['in the broker: WAL write + sync, last 4096', 'walFlushMs'],
+    ] as const) {
+      const figures = closed[field] as { p50: number; p99: number; max: number } | undefined;
+      if (figures) say(`${label.padEnd(44)} p50 ${formatMs(figures.p50).padStart(7)}  p99 ${formatMs(figures.p99).padStart(7)}  max ${formatMs(figures.max).padStart(7)} ms`);
+    }
     const objects = Number(closed.objects);
     say(
       `${'objects per GiB ingested'.padEnd(44)} ${Number(closed.objectsPerGiB).toFixed(1)} (${objects} objects, ${(Number(closed.ingestedBytes) / 2 ** 30).toFixed(2)} GiB, mean object ${(Number(closed.objectBytes) / Math.max(1, objects) / (1 << 20)).toFixed(2)} MiB)`,

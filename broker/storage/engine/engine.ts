@@ -52,6 +52,7 @@ import {
 import { RecordType, type WalRecord } from '../wal/format';
 import { WalFailedError, WalFullError, WalRecordTooLargeError, WriteAheadLog, type WalSyncMode } from '../wal/wal';
 import { BlockCache, DEFAULT_BLOCK_BYTES } from './block-cache';
+import { LatencyRing } from './latency-ring';
 import { LogCache } from './log-cache';
 import { PartitionLog, type Chunk } from './partition-log';
 import { PartitionReader } from './partition-reader';
@@ -139,6 +140,8 @@ export interface StorageStatistics {
   readonly walFlushes: number;
   /** Latency of the latest WAL flushes (write + sync), ms. */
   readonly walFlushMs: { p50: number; p99: number; max: number };
+  /** Latency of the latest appends, from Storage.append to durable, ms. */
+  readonly appendMs: { p50: number; p99: number; max: number };
   readonly logCacheBytes: number;
   readonly blockCache: { hits: number; misses: number; cachedBytes: number };
 }
@@ -161,6 +164,7 @@ export class StorageEngine implements Storage {
   private readonly logs = new Map<string, PartitionLog>();
   private readonly settings = new Map<string, TopicSettings>();
   private readonly logCache: LogCache;
+  private readonly appendLatency = new LatencyRing();
   private epochValue = 0;
   private producerIds = { next: 0, end: 0 };
   private producerIdChain: Promise<unknown> = Promise.resolve();
@@ -213,6 +217,7 @@ export class StorageEngine implements Storage {
       walCapacityBytes: this.wal.capacityBytes,
       walFlushes: this.wal.statistics.flushes,
       walFlushMs: this.wal.statistics.flushMs,
+      appendMs: this.appendLatency.summary(),
       logCacheBytes: this.logCache.cachedBytes,
       blockCache: this.blocks.statistics,
     };
@@ -400,6 +405,7 @@ export class StorageEngine implements Storage {
       );
     }
     const appendTimeMs = Date.now();
+    const started = performance.now();
     let chunk: Chunk | undefined;
     try {
       await this.wal.append({
@@ -426,6 +432,7 @@ export class StorageEngine implements Storage {
     }
     const written = chunk!;
     written.durable = true;
+    this.appendLatency.add(performance.now() - started);
     log.advanceHighWatermark(written.nextOffset);
     this.uploader.kick();
     this.options.acknowledgeGate?.();

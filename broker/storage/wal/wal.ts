@@ -42,6 +42,7 @@ import {
   type WalRecord,
 } from './format';
 import { readWalHeader, scanWal } from './reader';
+import { LatencyRing } from '../engine/latency-ring';
 import { fsyncDirectory } from '../object-stores/file-object-store';
 
 export const DEFAULT_WAL_CAPACITY_BYTES = 2 * 1024 * 1024 * 1024;
@@ -51,7 +52,6 @@ const MIN_SEGMENT_BYTES = 64 * 1024;
 const MAX_FLUSH_BYTES = 16 * 1024 * 1024;
 /** Flushes (write + fdatasync) in flight at once: see startFlush. */
 const MAX_CONCURRENT_FLUSHES = 2;
-const FLUSH_SAMPLES = 4096;
 /** Stay under IOV_MAX per writev. */
 const MAX_WRITEV_BUFFERS = 1024;
 const ZERO_FILL_CHUNK = 4 * 1024 * 1024;
@@ -144,8 +144,8 @@ export class WriteAheadLog {
   private trimChain: Promise<void> = Promise.resolve();
   private idleWaiters: (() => void)[] = [];
   private readonly stats = { flushes: 0, bytesWritten: 0, records: 0 };
-  /** Durations (ms) of the latest flushes (write + sync), a ring of FLUSH_SAMPLES. */
-  private readonly flushMs = new Float64Array(FLUSH_SAMPLES);
+  /** Durations of the latest flushes (write + sync). */
+  private readonly flushMs = new LatencyRing();
 
   private constructor(
     private readonly options: WalOptions,
@@ -249,9 +249,7 @@ export class WriteAheadLog {
     waiting: number;
     flushMs: { p50: number; p99: number; max: number };
   } {
-    const recent = Array.from(this.flushMs.subarray(0, Math.min(this.stats.flushes, FLUSH_SAMPLES))).sort((a, b) => a - b);
-    const at = (q: number) => (recent.length === 0 ? 0 : Math.round(recent[Math.min(recent.length - 1, Math.floor(q * recent.length))] * 1000) / 1000);
-    return { ...this.stats, waiting: this.waiters.length, flushMs: { p50: at(0.5), p99: at(0.99), max: at(1) } };
+    return { ...this.stats, waiting: this.waiters.length, flushMs: this.flushMs.summary() };
   }
 
   /**
@@ -426,7 +424,7 @@ export class WriteAheadLog {
       try {
         const started = performance.now();
         await this.writeDurably(batch);
-        this.flushMs[this.stats.flushes % FLUSH_SAMPLES] = performance.now() - started;
+        this.flushMs.add(performance.now() - started);
         await previous;
       } catch (error) {
         this.fail(error, batch);
