@@ -101,6 +101,7 @@ export async function latencyRun(port: number, options: LatencyRunOptions): Prom
     }
   })();
 
+  const maxRecordsPerBatch = Math.max(1, Math.floor((512 * 1024) / options.recordBytes));
   await new Promise<void>((resolve) => {
     const tick = (): void => {
       const elapsedMs = performance.now() - start;
@@ -108,7 +109,12 @@ export async function latencyRun(port: number, options: LatencyRunOptions): Prom
         resolve();
         return;
       }
-      const due = Math.floor(((elapsedMs / 1000) * options.bytesPerSecond) / options.recordBytes) - sentRecords;
+      // Like a producer's batch.size: a late tick (a busy machine) sends its backlog in batches well
+      // under the broker's message.max.bytes instead of one batch the broker must refuse.
+      const due = Math.min(
+        maxRecordsPerBatch,
+        Math.floor(((elapsedMs / 1000) * options.bytesPerSecond) / options.recordBytes) - sentRecords,
+      );
       if (due > 0) {
         const sentAt = nowMs();
         const key = Buffer.alloc(8);
