@@ -259,14 +259,14 @@ export class BrokerFleet extends Construct implements ec2.IConnectable {
   }
 
   /**
-   * The drain's two calls, on this group only: the resource is the group's ARN with its name
+   * The drain's one call (CompleteLifecycleAction), on this group only: the resource is the group's ARN with its name
    * (the ARN's group UUID is not known to CloudFormation, hence the one `*`).
    */
   private grantDrain(role: iam.IRole): void {
     const policy = new iam.Policy(this, 'DrainPolicy', {
       roles: [role],
       statements: [new iam.PolicyStatement({
-        actions: ['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat'],
+        actions: ['autoscaling:CompleteLifecycleAction'],
         resources: [this.autoScalingGroup.autoScalingGroupArn],
       })],
     });

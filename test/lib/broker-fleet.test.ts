@@ -130,7 +130,7 @@ describe('BrokerFleet', () => {
         PolicyDocument: {
           Statement: [{
             Effect: 'Allow',
-            Action: ['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat'],
+            Action: 'autoscaling:CompleteLifecycleAction',
             Resource: {
               'Fn::Join': ['', [
                 'arn:', { Ref: 'AWS::Partition' }, ':autoscaling:us-east-1:', { Ref: 'AWS::AccountId' },
