@@ -260,7 +260,7 @@ export class StorageEngine implements Storage {
       keyPrefix: `${this.options.nodeId}-${this.epochValue}`,
       readPayload: (chunk) => this.wal.readPayload(chunk.walPosition, chunk.walLength),
       trimWal: (position) => this.wal.trim(position),
-      walPressure: () => this.wal.statistics.waiting > 0 || this.wal.usedBytes * 2 > this.wal.capacityBytes,
+      walPressure: () => this.wal.waitingAppends > 0 || this.wal.usedBytes * 2 > this.wal.capacityBytes,
       onUploaded: (chunks) => this.onUploaded(chunks),
     });
     for (const chunk of replayed) this.uploader.add(chunk);

@@ -241,6 +241,11 @@ export class WriteAheadLog {
     return this.end;
   }
 
+  /** Appends waiting for space (cheap: for the hot path, unlike `statistics`). */
+  get waitingAppends(): number {
+    return this.waiters.length;
+  }
+
   /** Counters, and the latency of the latest flushes (write + sync of one group commit). */
   get statistics(): {
     flushes: number;
