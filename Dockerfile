@@ -37,4 +37,4 @@ COPY --from=deps /app/package.json ./package.json
 COPY --from=build /src/dist ./dist
 USER node
 EXPOSE 9092
-ENTRYPOINT ["node", "--enable-source-maps", "dist/broker.js"]
+ENTRYPOINT ["node", "--enable-source-maps", "--initial-old-space-size=128", "dist/broker.js"]

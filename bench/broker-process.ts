@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
+import { BROKER_NODE_FLAGS } from '../broker/runtime-flags';
 
 export interface LogLine {
   readonly msg: string;
@@ -24,7 +25,7 @@ export class BrokerUnderTest {
   /** `nodeArgs` go to node itself (e.g. --cpu-prof). */
   static async start(args: readonly string[], nodeArgs: readonly string[] = []): Promise<BrokerUnderTest> {
     const entry = path.resolve(__dirname, '..', 'broker', 'main.ts');
-    const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry, '--host', '127.0.0.1', '--port', '0', ...args], {
+    const child = spawn(process.execPath, [...BROKER_NODE_FLAGS, ...nodeArgs, '--import', 'tsx', entry, '--host', '127.0.0.1', '--port', '0', ...args], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

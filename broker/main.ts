@@ -23,6 +23,7 @@ import { ConfigError, helpText, parseConfig, type BrokerConfig } from './config'
 import { coordinatorConfigOf, startGroupCoordinator } from './coordinator';
 import { OFFSETS_TOPIC } from './coordinator/offsets-topic';
 import { createLogger, type Logger } from './log';
+import { missingBrokerNodeFlags } from './runtime-flags';
 import { KafkaServer } from './server/server';
 import { createStorage, openObjectStore } from './storage';
 
@@ -93,6 +94,10 @@ export async function startBroker(
   };
   await clusterRuntime?.armDrain(shutDown);
   log.info({ config: { ...config, port } }, 'broker started');
+  const missingFlags = missingBrokerNodeFlags();
+  if (missingFlags.length > 0) {
+    log.warn({ missingFlags }, 'started without the broker\'s Node.js flags (broker/runtime-flags.ts): expect a longer latency tail');
+  }
   return {
     port,
     stop: (signal) => (clusterRuntime ? clusterRuntime.startDrain(signal === 'SIGINT' ? 'SIGINT' : 'SIGTERM') : shutDown()),

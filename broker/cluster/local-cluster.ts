@@ -10,6 +10,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import * as path from 'node:path';
+import { BROKER_NODE_FLAGS } from '../runtime-flags';
 
 export const BROKER_ENTRY = path.join(__dirname, '..', 'main.ts');
 
@@ -85,7 +86,7 @@ export class LocalBrokerProcess {
 
   start(): ChildProcess {
     if (this.running) throw new Error(`broker ${this.spec.nodeId} is already running (pid ${this.pid})`);
-    const child = spawn(process.execPath, ['--import', 'tsx', BROKER_ENTRY, ...this.spec.args], {
+    const child = spawn(process.execPath, [...BROKER_NODE_FLAGS, '--import', 'tsx', BROKER_ENTRY, ...this.spec.args], {
       stdio: ['ignore', this.io.stdio, this.io.stdio],
       env: this.io.env ?? process.env,
       detached: this.io.detached ?? false,

@@ -15,6 +15,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
+import { BROKER_NODE_FLAGS } from '../../broker/runtime-flags';
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
 const ENTRY = path.join(REPO_ROOT, 'broker/main.ts');
@@ -28,6 +29,8 @@ export interface BrokerProcessOptions {
   readonly dataDir?: string;
   /** @default 64 (small, so the WAL is formatted quickly) */
   readonly walCapacityMiB?: number;
+  /** Flags for node itself. @default BROKER_NODE_FLAGS, as every launcher passes them */
+  readonly nodeFlags?: readonly string[];
 }
 
 export interface LogLine {
@@ -83,7 +86,7 @@ export class BrokerProcess {
       '--wal-capacity-mib', String(options.walCapacityMiB ?? 64),
       ...(options.args ?? []),
     ];
-    const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], {
+    const child = spawn(process.execPath, [...(options.nodeFlags ?? BROKER_NODE_FLAGS), '--import', 'tsx', ENTRY, ...args], {
       cwd: REPO_ROOT,
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
