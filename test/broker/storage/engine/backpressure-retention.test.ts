@@ -4,22 +4,12 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { ErrorCode } from '../../../../broker/protocol/error-codes';
-import type { StorageEngine } from '../../../../broker/storage';
 import type { ObjectStore } from '../../../../broker/storage/object-store';
 import { FileObjectStore } from '../../../../broker/storage/object-stores';
 import { EARLIEST_TIMESTAMP } from '../../../../broker/storage/storage';
-import { batch, produce, readAll, startEngine, tempDirs, type TempDirs } from './helpers';
+import { batch, engineFixture, produce, readAll } from './helpers';
 
-let dirs: TempDirs;
-let engine: StorageEngine | undefined;
-beforeEach(async () => {
-  dirs = await tempDirs();
-});
-afterEach(async () => {
-  await engine?.close();
-  engine = undefined;
-  await dirs.remove();
-});
+const fixture = engineFixture();
 
 /** A local store whose data-object writes hang while it is stalled (the metadata log still works). */
 function stallableStore(root: string): { store: ObjectStore; stall(): void; resume(): void; stalledPuts(): number } {
@@ -53,8 +43,8 @@ function stallableStore(root: string): { store: ObjectStore; stall(): void; resu
 }
 
 test('a stalled object store fills the WAL: producers are refused with a retriable error, nothing is lost, writes resume', async () => {
-  const objects = stallableStore(path.join(dirs.root, 'objects'));
-  engine = await startEngine(dirs, { objectStore: objects.store, walCapacityMiB: 0.25, uploadAgeMs: 5 });
+  const objects = stallableStore(path.join(fixture.dirs.root, 'objects'));
+  const engine = await fixture.start({ objectStore: objects.store, walCapacityMiB: 0.25, uploadAgeMs: 5 });
   await engine.createTopic('bp', 1, {});
   objects.stall();
   const acked: string[] = [];
@@ -86,7 +76,7 @@ test('a stalled object store fills the WAL: producers are refused with a retriab
 });
 
 test('retention.ms deletes whole old objects and advances the log start', async () => {
-  engine = await startEngine(dirs, { objectDeleteGraceMs: 0, uploadAgeMs: 3_600_000 });
+  let engine = await fixture.start({ objectDeleteGraceMs: 0, uploadAgeMs: 3_600_000 });
   await engine.createTopic('old', 1, { 'retention.ms': '60000' });
   const now = Date.now();
   for (let i = 0; i < 3; i++) await produce(engine, 'old', 0, [`old-${i}`], { baseTimestamp: BigInt(now - 3_600_000) });
@@ -102,15 +92,15 @@ test('retention.ms deletes whole old objects and advances the log start', async 
   expect(below.logStartOffset).toBe(3n);
   expect((await readAll(engine, 'old', 0, 3n)).map(([, v]) => v)).toEqual(['new-0', 'new-1']);
   // The object went on the same pass (no grace period here), and the deletion is recorded.
-  expect(existsSync(path.join(dirs.root, 'objects', oldObject))).toBe(false);
+  expect(existsSync(path.join(fixture.dirs.root, 'objects', oldObject))).toBe(false);
   await engine.close();
-  engine = await startEngine(dirs);
+  engine = await fixture.start();
   expect(engine.committedSegments('old', 0)).toHaveLength(1);
   expect(await engine.offsetForTimestamp({ topic: 'old', partition: 0 }, EARLIEST_TIMESTAMP)).toEqual({ offset: 3n, timestamp: -1n });
 });
 
 test('retention.bytes drops the oldest objects the limit does not need', async () => {
-  engine = await startEngine(dirs, { objectDeleteGraceMs: 0, uploadAgeMs: 3_600_000 });
+  const engine = await fixture.start({ objectDeleteGraceMs: 0, uploadAgeMs: 3_600_000 });
   await engine.createTopic('sized', 1, { 'retention.bytes': '2500' });
   for (let i = 0; i < 4; i++) {
     await produce(engine, 'sized', 0, [`${i}-${'s'.repeat(1000)}`]);

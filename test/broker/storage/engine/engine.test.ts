@@ -5,23 +5,12 @@ import { rm } from 'node:fs/promises';
 import { ErrorCode } from '../../../../broker/protocol/error-codes';
 import { batchesOf } from '../../../../broker/protocol/record-batch';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP } from '../../../../broker/storage/storage';
-import type { StorageEngine } from '../../../../broker/storage';
-import { batch, produce, readAll, startEngine, tempDirs, type TempDirs } from './helpers';
+import { batch, engineFixture, produce, readAll } from './helpers';
 
-let dirs: TempDirs;
-let engine: StorageEngine | undefined;
-
-beforeEach(async () => {
-  dirs = await tempDirs();
-});
-afterEach(async () => {
-  await engine?.close();
-  engine = undefined;
-  await dirs.remove();
-});
+const fixture = engineFixture();
 
 test('appends get consecutive offsets and read back with valid CRCs', async () => {
-  engine = await startEngine(dirs);
+  const engine = await fixture.start();
   await engine.createTopic('orders', 2, {});
   const first = await produce(engine, 'orders', 0, ['a', 'b', 'c']);
   const second = await produce(engine, 'orders', 0, ['d']);
@@ -34,14 +23,13 @@ test('appends get consecutive offsets and read back with valid CRCs', async () =
 });
 
 test('after close the WAL is empty and everything is read back from the object store alone', async () => {
-  engine = await startEngine(dirs);
+  let engine = await fixture.start();
   await engine.createTopic('t', 1, { 'retention.ms': '1000000' });
   for (let i = 0; i < 50; i++) await produce(engine, 't', 0, [`v${i}`]);
-  await engine.close();
-  engine = undefined;
+  await fixture.stop();
   // The broker's local state matters for nothing: delete the WAL directory.
-  await rm(dirs.walDir, { recursive: true, force: true });
-  engine = await startEngine(dirs);
+  await rm(fixture.dirs.walDir, { recursive: true, force: true });
+  engine = await fixture.start();
   expect(engine.statistics.walUsedBytes).toBeLessThanOrEqual(64); // only the new epoch-start record
   expect(engine.describeTopic('t')?.configs).toEqual({ 'retention.ms': '1000000' });
   const records = await readAll(engine, 't', 0);
@@ -52,13 +40,13 @@ test('after close the WAL is empty and everything is read back from the object s
 });
 
 test('data is uploaded into few multi-partition objects and the WAL is trimmed', async () => {
-  engine = await startEngine(dirs, { uploadAgeMs: 3_600_000, uploadSizeMiB: 0.25 });
+  const engine = await fixture.start({ uploadAgeMs: 3_600_000, uploadSizeMiB: 0.25 });
   await engine.createTopic('a', 4, {});
   const value = 'x'.repeat(1000);
   for (let i = 0; i < 400; i++) await produce(engine, 'a', i % 4, [value]);
   // 400 KB of records with a 256 KiB threshold: at least one object cut by size, holding every partition.
   while (engine.statistics.objects < 1 || engine.statistics.commits < 1) await new Promise((r) => setTimeout(r, 5));
-  const segments = [0, 1, 2, 3].map((p) => engine!.committedSegments('a', p));
+  const segments = [0, 1, 2, 3].map((p) => engine.committedSegments('a', p));
   const firstObject = segments[0][0].objectKey;
   expect(segments.every((list) => list.length > 0 && list[0].objectKey === firstObject)).toBe(true);
   await engine.flush();
@@ -67,11 +55,11 @@ test('data is uploaded into few multi-partition objects and the WAL is trimmed',
 });
 
 test('a retried idempotent batch is answered with its original offsets, before and after a restart', async () => {
-  engine = await startEngine(dirs, { uploadAgeMs: 3_600_000 });
+  let engine = await fixture.start({ uploadAgeMs: 3_600_000 });
   await engine.createTopic('idem', 1, {});
   const { producerId, producerEpoch } = await engine.allocateProducerId();
   const send = (sequence: number, values: string[]) =>
-    produce(engine!, 'idem', 0, values, { producerId, producerEpoch, baseSequence: sequence });
+    produce(engine, 'idem', 0, values, { producerId, producerEpoch, baseSequence: sequence });
   await produce(engine, 'idem', 0, ['plain']);
   expect((await send(0, ['a', 'b'])).baseOffset).toBe(1n);
   expect((await send(2, ['c'])).baseOffset).toBe(3n);
@@ -82,11 +70,11 @@ test('a retried idempotent batch is answered with its original offsets, before a
   });
   // Restart without close: the state comes back from the WAL replay.
   const crashed = engine;
-  engine = await startEngine({ ...dirs });
+  engine = await fixture.start();
   expect((await send(2, ['c'])).baseOffset).toBe(3n);
   expect((await send(3, ['d'])).baseOffset).toBe(4n);
   await engine.close();
-  engine = await startEngine(dirs);
+  engine = await fixture.start();
   // And after everything was uploaded: from the committed producer state.
   expect((await send(3, ['d'])).baseOffset).toBe(4n);
   expect((await readAll(engine, 'idem', 0)).map(([, v]) => v)).toEqual(['plain', 'a', 'b', 'c', 'd']);
@@ -94,7 +82,7 @@ test('a retried idempotent batch is answered with its original offsets, before a
 });
 
 test('a fetch waits for data (long polling) and returns when it arrives', async () => {
-  engine = await startEngine(dirs);
+  const engine = await fixture.start();
   await engine.createTopic('poll', 1, {});
   const waiting = engine.fetch([{ topic: 'poll', partition: 0, fetchOffset: 0n, maxBytes: 1 << 20 }], {
     maxWaitMs: 60_000,
@@ -109,7 +97,7 @@ test('a fetch waits for data (long polling) and returns when it arrives', async 
 });
 
 test('an aborted long poll returns empty, and an out-of-range offset or unknown topic is reported', async () => {
-  engine = await startEngine(dirs);
+  const engine = await fixture.start();
   await engine.createTopic('poll', 1, {});
   const abort = new AbortController();
   const waiting = engine.fetch([{ topic: 'poll', partition: 0, fetchOffset: 0n, maxBytes: 1 << 20 }], {
@@ -131,7 +119,7 @@ test('an aborted long poll returns empty, and an out-of-range offset or unknown 
 });
 
 test('fetch limits: whole batches within maxBytes, but at least one batch for the first partition', async () => {
-  engine = await startEngine(dirs);
+  const engine = await fixture.start();
   await engine.createTopic('big', 2, {});
   await produce(engine, 'big', 0, ['x'.repeat(5000)]);
   await produce(engine, 'big', 0, ['y'.repeat(5000)]);
@@ -150,7 +138,7 @@ test('fetch limits: whole batches within maxBytes, but at least one batch for th
 });
 
 test('ListOffsets by timestamp finds the first record at or after it, in memory and in objects', async () => {
-  engine = await startEngine(dirs, { uploadAgeMs: 3_600_000 });
+  let engine = await fixture.start({ uploadAgeMs: 3_600_000 });
   await engine.createTopic('ts', 1, {});
   const records = (timestamps: number[]) => timestamps.map((t) => ({ key: null, value: `t${t}`, timestamp: BigInt(t) }));
   const { buildRecordBatch, validateProducedRecords } = await import('../../../../broker/protocol/record-batch');
@@ -158,7 +146,7 @@ test('ListOffsets by timestamp finds the first record at or after it, in memory 
     const set = buildRecordBatch(records(timestamps));
     await engine.append({ topic: 'ts', partition: 0 }, set, validateProducedRecords(set, 1 << 20), { timeoutMs: 1000 });
   }
-  const lookup = (t: number) => engine!.offsetForTimestamp({ topic: 'ts', partition: 0 }, BigInt(t));
+  const lookup = (t: number) => engine.offsetForTimestamp({ topic: 'ts', partition: 0 }, BigInt(t));
   const expected = [
     [500, { offset: 0n, timestamp: 1000n }],
     [1050, { offset: 1n, timestamp: 1100n }],
@@ -168,12 +156,12 @@ test('ListOffsets by timestamp finds the first record at or after it, in memory 
   ] as const;
   for (const [t, answer] of expected) expect(await lookup(t)).toEqual(answer);
   await engine.close();
-  engine = await startEngine(dirs);
+  engine = await fixture.start();
   for (const [t, answer] of expected) expect(await lookup(t)).toEqual(answer);
 });
 
 test('topics: validation, configs with defaults, validate-only, delete', async () => {
-  engine = await startEngine(dirs);
+  const engine = await fixture.start();
   await expect(engine.createTopic('bad name!', 1, {})).rejects.toMatchObject({ code: ErrorCode.INVALID_TOPIC_EXCEPTION });
   await expect(engine.createTopic('t', 0, {})).rejects.toMatchObject({ code: ErrorCode.INVALID_PARTITIONS });
   await expect(engine.createTopic('t', 1, { 'cleanup.policy': 'compact' })).rejects.toThrow(/invalid value "compact" for cleanup.policy/);
@@ -201,7 +189,7 @@ test('topics: validation, configs with defaults, validate-only, delete', async (
 });
 
 test('max.message.bytes and LogAppendTime are applied per topic', async () => {
-  engine = await startEngine(dirs);
+  const engine = await fixture.start();
   await engine.createTopic('small', 1, { 'max.message.bytes': '200', 'message.timestamp.type': 'LogAppendTime' });
   await expect(produce(engine, 'small', 0, ['x'.repeat(300)])).rejects.toMatchObject({ code: ErrorCode.MESSAGE_TOO_LARGE });
   const before = BigInt(Date.now());
@@ -213,17 +201,17 @@ test('max.message.bytes and LogAppendTime are applied per topic', async () => {
 });
 
 test('producer ids are never handed out twice, across restarts', async () => {
-  engine = await startEngine(dirs);
-  const first = await Promise.all(Array.from({ length: 5 }, () => engine!.allocateProducerId()));
+  let engine = await fixture.start();
+  const first = await Promise.all(Array.from({ length: 5 }, () => engine.allocateProducerId()));
   await engine.close();
-  engine = await startEngine(dirs);
+  engine = await fixture.start();
   const second = await engine.allocateProducerId();
   const ids = [...first, second].map((p) => p.producerId);
   expect(new Set(ids).size).toBe(6);
 });
 
 test('a small log cache serves older data from the WAL and then from objects, with the same bytes', async () => {
-  engine = await startEngine(dirs, { logCacheMiB: 16 / 1024, readCacheMiB: 64 / 1024, blockBytes: 4096, uploadAgeMs: 3_600_000 });
+  const engine = await fixture.start({ logCacheMiB: 16 / 1024, readCacheMiB: 64 / 1024, blockBytes: 4096, uploadAgeMs: 3_600_000 });
   await engine.createTopic('cold', 1, {});
   const values = Array.from({ length: 200 }, (_, i) => `value-${i}-${'p'.repeat(i % 50)}`);
   for (const value of values) await produce(engine, 'cold', 0, [value]);
@@ -238,19 +226,18 @@ test('a small log cache serves older data from the WAL and then from objects, wi
 });
 
 test('unknown partitions and shutting down are refused with Kafka errors', async () => {
-  engine = await startEngine(dirs);
+  const engine = await fixture.start();
   await engine.createTopic('t', 1, {});
   await expect(produce(engine, 't', 1, ['x'])).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION });
   const { records, headers } = batch(['x']);
-  await engine.close();
+  await fixture.stop(); // closes `engine`
   await expect(engine.append({ topic: 't', partition: 0 }, records, headers, { timeoutMs: 10 })).rejects.toMatchObject({
     code: ErrorCode.NOT_LEADER_OR_FOLLOWER,
   });
-  engine = undefined;
 });
 
 test('flush commits what was written before it, even while producers keep writing', async () => {
-  engine = await startEngine(dirs, { uploadAgeMs: 3_600_000 });
+  const engine = await fixture.start({ uploadAgeMs: 3_600_000 });
   await engine.createTopic('busy', 2, {});
   let producing = true;
   const background = (async () => {

@@ -42,6 +42,53 @@ export async function startEngine(dirs: TempDirs, options: Partial<StorageOption
   return engine;
 }
 
+/** What a test file gets from {@link engineFixture}. */
+export interface EngineFixture {
+  /** The running test's own temporary directories. */
+  readonly dirs: TempDirs;
+  /** Starts an engine on `dirs`; the engine last started is the one closed after the test. */
+  start(options?: Partial<StorageOptions>): Promise<StorageEngine>;
+  /** Closes the engine last started now, so that nothing is left to close after the test. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The fixture of the engine tests, registered on the calling file's beforeEach/afterEach: fresh
+ * temporary directories for each test; after it, the engine it started last is closed (unless
+ * stopped already) and the directories are removed. An engine replaced without a close (a crash)
+ * is left as the test left it.
+ */
+export function engineFixture(): EngineFixture {
+  let dirs: TempDirs | undefined;
+  let engine: StorageEngine | undefined;
+  beforeEach(async () => {
+    dirs = await tempDirs();
+  });
+  afterEach(async () => {
+    await engine?.close();
+    engine = undefined;
+    await dirs?.remove();
+    dirs = undefined;
+  });
+  const currentDirs = (): TempDirs => {
+    if (!dirs) throw new Error('engineFixture: no test is running');
+    return dirs;
+  };
+  return {
+    get dirs() {
+      return currentDirs();
+    },
+    async start(options = {}) {
+      engine = await startEngine(currentDirs(), options);
+      return engine;
+    },
+    async stop() {
+      await engine?.close();
+      engine = undefined;
+    },
+  };
+}
+
 /** A produced record set: one uncompressed batch with the given values. */
 export function batch(values: readonly string[], options: RecordBatchOptions = {}): { records: Buffer; headers: ReturnType<typeof validateProducedRecords> } {
   const records = buildRecordBatch(
