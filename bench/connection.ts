@@ -4,12 +4,10 @@
  * connection's requests in order), so many requests can be in flight with little client overhead.
  */
 import { connect, type Socket } from 'node:net';
-import { FrameDecoder, sizePrefix } from '../broker/protocol/framing';
-import { RequestHeader, ResponseHeader } from '../broker/protocol/messages/header';
-import { Reader, Writer } from '../broker/protocol/primitives';
-import { decodeMessage, encodeMessage, type Decoded, type Encodable, type MessageSchema } from '../broker/protocol/schema';
-
-const CORRELATION_ID_AT = 8; // size (4) + api key (2) + api version (2)
+import { FrameDecoder } from '../broker/protocol/framing';
+import { encodeRequest, REQUEST_FRAME_CORRELATION_ID_OFFSET, ResponseHeader } from '../broker/protocol/messages/header';
+import { Reader } from '../broker/protocol/primitives';
+import { decodeMessage, type Decoded, type Encodable, type MessageSchema } from '../broker/protocol/schema';
 
 export class BenchConnection {
   private readonly waiting: ((frame: Buffer) => void)[] = [];
@@ -31,17 +29,14 @@ export class BenchConnection {
     });
   }
 
-  /** A whole request frame (non-flexible versions: header v1). Its correlation id is set when sent. */
+  /** A whole request frame (the bench sends non-flexible versions: header v1). Its correlation id is set when sent. */
   static frame<M extends MessageSchema>(schema: M, version: number, body: Encodable<M>): Buffer {
-    const writer = new Writer();
-    encodeMessage(RequestHeader, 1, { requestApiKey: schema.apiKey, requestApiVersion: version, correlationId: 0, clientId: 'bench' }, writer);
-    encodeMessage(schema, version, body as never, writer);
-    return Buffer.concat([sizePrefix(writer.length), writer.toBuffer()]);
+    return encodeRequest(schema, version, 0, 'bench', body);
   }
 
   /** Sends a prepared frame (stamping a fresh correlation id into it); resolves with the response body bytes. */
   sendFrame(frame: Buffer): Promise<Reader> {
-    frame.writeInt32BE(this.nextCorrelationId++, CORRELATION_ID_AT);
+    frame.writeInt32BE(this.nextCorrelationId++, REQUEST_FRAME_CORRELATION_ID_OFFSET);
     return new Promise((resolve) => {
       this.waiting.push((response) => {
         const reader = new Reader(response);

@@ -4,10 +4,10 @@
  * broker answers, in which order, and when it closes the connection.
  */
 import { connect, type Socket } from 'node:net';
-import { FrameDecoder, sizePrefix } from '../../broker/protocol/framing';
-import { RequestHeader, ResponseHeader } from '../../broker/protocol/messages/header';
-import { Reader, Writer } from '../../broker/protocol/primitives';
-import { decodeMessage, encodeMessage, isFlexible, type Decoded, type Encodable, type MessageSchema } from '../../broker/protocol/schema';
+import { FrameDecoder } from '../../broker/protocol/framing';
+import { encodeRequest, ResponseHeader } from '../../broker/protocol/messages/header';
+import { Reader } from '../../broker/protocol/primitives';
+import { decodeMessage, isFlexible, type Decoded, type Encodable, type MessageSchema } from '../../broker/protocol/schema';
 
 export class WireClient {
   private readonly frames: Buffer[] = [];
@@ -46,11 +46,7 @@ export class WireClient {
 
   /** Encodes a request frame (header v1, or v2 for flexible versions) without sending it. */
   encode<M extends MessageSchema>(schema: M, version: number, body: Encodable<M>, correlationId = this.nextCorrelationId++): Buffer {
-    const writer = new Writer();
-    const header = { requestApiKey: schema.apiKey, requestApiVersion: version, correlationId, clientId: 'wire-client' };
-    encodeMessage(RequestHeader, isFlexible(schema, version) ? 2 : 1, header, writer);
-    encodeMessage(schema, version, body as never, writer);
-    return Buffer.concat([sizePrefix(writer.length), writer.toBuffer()]);
+    return encodeRequest(schema, version, correlationId, 'wire-client', body);
   }
 
   /** Sends a request; returns its correlation id. */

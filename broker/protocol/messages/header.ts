@@ -6,7 +6,9 @@
  * goes with non-flexible responses, v1 (tagged fields) with flexible ones, except ApiVersions,
  * whose response header is always v0 so that a client can read it before it knows the versions.
  */
-import { int16, int32, message, string } from '../schema';
+import { sizePrefix } from '../framing';
+import { Writer } from '../primitives';
+import { encodeMessage, int16, int32, isFlexible, message, string, type Encodable, type MessageSchema } from '../schema';
 
 export const RequestHeader = message({
   name: 'RequestHeader',
@@ -30,3 +32,26 @@ export const ResponseHeader = message({
     correlationId: int32('0+'),
   },
 });
+
+/** Where an encoded request frame holds its correlation id: size (4) + api key (2) + api version (2), in every header version. */
+export const REQUEST_FRAME_CORRELATION_ID_OFFSET = 8;
+
+/**
+ * A whole request frame as a client sends it, in one buffer of its own: the size prefix, the
+ * request header (v1, or v2 for a flexible version) and the body. The client's side of the
+ * broker's parseRequest (broker/server/requests.ts).
+ */
+export function encodeRequest<M extends MessageSchema>(
+  schema: M,
+  version: number,
+  correlationId: number,
+  clientId: string | null,
+  body: Encodable<M>,
+): Buffer {
+  const writer = new Writer();
+  const header = { requestApiKey: schema.apiKey, requestApiVersion: version, correlationId, clientId };
+  encodeMessage(RequestHeader, isFlexible(schema, version) ? 2 : 1, header, writer);
+  encodeMessage(schema, version, body as never, writer);
+  const prefix = sizePrefix(writer.length);
+  return Buffer.concat([prefix, ...writer.toChunks()], prefix.length + writer.length);
+}
