@@ -50,7 +50,7 @@ import {
   type TopicPartition,
 } from '../storage';
 import { RecordType, type WalRecord } from '../wal/format';
-import { WalFailedError, WalFullError, WalRecordTooLargeError, WriteAheadLog, type WalSyncMode } from '../wal/wal';
+import { WalFailedError, WalFullError, WalRecordTooLargeError, WriteAheadLog, type WalRemoval, type WalSyncMode } from '../wal/wal';
 import { BlockCache, DEFAULT_BLOCK_BYTES } from './block-cache';
 import { LatencyRing } from './latency-ring';
 import { LogCache } from './log-cache';
@@ -306,6 +306,15 @@ export class StorageEngine implements Storage {
     await this.metadata.close();
     await this.wal.close();
     this.logStatistics('storage closed');
+  }
+
+  /**
+   * After close(): deletes this broker's WAL directory if it closed empty (WriteAheadLog.removeIfEmpty).
+   * For a broker whose node id is done with its WAL: a cluster member that drained and left.
+   */
+  removeWalIfEmpty(): Promise<WalRemoval> {
+    if (!this.started) return Promise.resolve({ removed: false, reason: 'the WAL was never opened' });
+    return this.wal.removeIfEmpty();
   }
 
   /** One retention pass now (it also runs every retentionCheckIntervalMs). */

@@ -15,6 +15,8 @@
  *   writes the header (pwrite + fdatasync) and only then lets new records reuse the space.
  * - Recovery (`open`): read the header, scan the records from the trim point until the framing
  *   ends, hand each to the caller, then write an epoch-start record for the new incarnation.
+ * - Removal (`removeIfEmpty`, a drained cluster member): after close, a WAL trimmed to its end is
+ *   deleted, directory and all; the next start with the same node id formats a new one.
  * - Any I/O error fails the log for good (WalFailedError): after a failed fsync the state of the
  *   written pages is unknown, so the broker must stop acknowledging and restart from recovery.
  */
@@ -84,6 +86,9 @@ export class WalFailedError extends Error {
   }
 }
 
+/** What `removeIfEmpty` did: the bytes it freed, or why it kept the directory. */
+export type WalRemoval = { readonly removed: true; readonly bytes: number } | { readonly removed: false; readonly reason: string };
+
 export class WalRecordTooLargeError extends Error {
   constructor(readonly bytes: number, readonly limit: number) {
     super(`a WAL record of ${bytes} bytes exceeds the segment size ${limit}`);
@@ -141,6 +146,7 @@ export class WriteAheadLog {
   private lastFlush: Promise<void> = Promise.resolve();
   private failure: WalFailedError | undefined;
   private closed = false;
+  private filesClosed = false;
   private trimChain: Promise<void> = Promise.resolve();
   private idleWaiters: (() => void)[] = [];
   private readonly stats = { flushes: 0, bytesWritten: 0, records: 0 };
@@ -338,8 +344,46 @@ export class WriteAheadLog {
     await this.closeHandles();
   }
 
+  /**
+   * Deletes the WAL's directory once nothing in it can be needed: call it after close(), when this
+   * node id's WAL is done with (a cluster member that drained and left). Keeps the directory, and
+   * says why, unless the WAL closed cleanly and empty.
+   */
+  async removeIfEmpty(): Promise<WalRemoval> {
+    const { dir } = this.options;
+    if (!this.filesClosed) return { removed: false, reason: 'the WAL is not closed' };
+    if (this.failure) return { removed: false, reason: this.failure.message };
+    // The check that makes deleting safe: nothing lies between the trim point and the end. The
+    // trim point passes a record only once the record is committed to the object store (by this
+    // broker's uploads, or, for an earlier incarnation's records that a cluster member does not
+    // adopt, by their replay, finished before this incarnation opened the WAL), and close()
+    // waited for every record placed. So trim == end: every record here is in the object store.
+    if (this.trimmed !== this.end) {
+      return { removed: false, reason: `${this.end - this.trimmed} bytes above the trim point are not committed` };
+    }
+    // The header on disk says the same, as this incarnation last wrote it: nothing opened the WAL since.
+    const header = await readWalHeader(dir);
+    if (header?.epoch !== this.epoch || header.sequence !== this.headerSequence || header.trim !== this.end) {
+      return { removed: false, reason: 'the header on disk is not the one this incarnation wrote last' };
+    }
+    let bytes = 0;
+    const remove = async (name: string): Promise<void> => {
+      const file = path.join(dir, name);
+      bytes += (await fs.stat(file)).size;
+      await fs.rm(file);
+    };
+    // The header first: a directory left half-deleted has no header, and the next start formats it.
+    await remove(HEADER_FILE);
+    await fsyncDirectory(dir);
+    for (let index = 0; index < this.geometry.segmentCount; index++) await remove(segmentFileName(index));
+    await fs.rmdir(dir);
+    await fsyncDirectory(path.dirname(dir));
+    return { removed: true, bytes };
+  }
+
   private async closeHandles(): Promise<void> {
     await Promise.all([...this.segments.map((handle) => handle.close()), this.headerHandle.close()]);
+    this.filesClosed = true;
   }
 
   private appendControl(type: RecordType): Promise<void> {

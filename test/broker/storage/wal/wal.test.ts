@@ -2,6 +2,7 @@
  * The WAL with real files and real fdatasync: recovery, group commit, torn writes, wrap-around,
  * a full log, the header's two slots, and read-only replay.
  */
+import { existsSync } from 'node:fs';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -232,6 +233,36 @@ test('an empty log is reformatted to a new capacity; a log holding records keeps
   expect(third.wal.capacityBytes).toBe(2 * SMALL);
   expect(dataSeeds(third.records)).toEqual([]);
   await third.wal.close();
+});
+
+test('removeIfEmpty deletes only a closed WAL trimmed to its end, with the header this incarnation wrote last', async () => {
+  const first = await openCollecting(1);
+  await append(first.wal, 1, 100).durable;
+  expect(await first.wal.removeIfEmpty()).toEqual({ removed: false, reason: 'the WAL is not closed' });
+  await first.wal.close();
+  // The record is above the trim point: not committed anywhere, so the directory stays.
+  expect(await first.wal.removeIfEmpty()).toEqual({ removed: false, reason: expect.stringMatching(/^\d+ bytes above the trim point are not committed$/) as string });
+
+  const second = await openCollecting(2);
+  expect(dataSeeds(second.records)).toEqual([1]);
+  await second.wal.trim(second.wal.endPosition);
+  await second.wal.close();
+  // A later incarnation opened the directory after the second closed it: the header is not the second's.
+  const third = await openCollecting(3);
+  expect(await second.wal.removeIfEmpty()).toEqual({ removed: false, reason: 'the header on disk is not the one this incarnation wrote last' });
+
+  await third.wal.trim(third.wal.endPosition);
+  await third.wal.close();
+  expect(await third.wal.removeIfEmpty()).toEqual({ removed: true, bytes: SMALL + 2 * HEADER_SLOT_BYTES });
+  expect(existsSync(options.dir)).toBe(false);
+  // The next incarnation formats a new WAL in a new directory.
+  const fourth = await openCollecting(4);
+  expect(dataSeeds(fourth.records)).toEqual([]);
+  await append(fourth.wal, 4, 100).durable;
+  await fourth.wal.close();
+  const fifth = await openCollecting(5);
+  expect(dataSeeds(fifth.records)).toEqual([4]);
+  await fifth.wal.close();
 });
 
 test('replayWal reads a directory without a WAL as undefined', async () => {
