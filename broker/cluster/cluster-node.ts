@@ -98,6 +98,11 @@ export class ClusterNode implements WriteGate {
     return this.fencedReason !== undefined;
   }
 
+  /** Whether this epoch left gracefully: the metadata log applied its `broker-left`. */
+  get left(): boolean {
+    return this.myEpoch !== undefined && this.state.broker(this.myEpoch)?.status === 'left';
+  }
+
   isController(): boolean {
     return this.controller?.isController() ?? false;
   }

@@ -5,8 +5,9 @@
  *   the step between registration and opening the WAL (take the lease, start the timers, wait
  *   until the WAL directory may be written);
  * - the live ClusterView for the protocol layer;
- * - the drain (SIGTERM, Spot interruption notice, Auto Scaling termination) and the exit of a
- *   fenced broker (without uploading: its WAL belongs to the replay now).
+ * - the drain (SIGTERM, Spot interruption notice, Auto Scaling termination), which ends by deleting
+ *   the broker's WAL directory, and the exit of a fenced broker (without uploading: its WAL
+ *   belongs to the replay now).
  */
 import type { Logger } from 'pino';
 import type { BrokerConfig } from '../config';
@@ -64,6 +65,7 @@ export class ClusterRuntime {
   readonly timing: LeaseTiming;
   private readonly logger: Logger;
   private node: ClusterNode | undefined;
+  private storage: StorageEngine | undefined;
   private host: EnginePartitionHost | undefined;
   private watch: InterruptionWatch | undefined;
   private drain: Drain | undefined;
@@ -95,6 +97,7 @@ export class ClusterRuntime {
   /** Call right after createStorage, before storage.start(). */
   attach(storage: StorageEngine): void {
     const { config, port, store } = this.options;
+    this.storage = storage;
     this.node = new ClusterNode({
       clusterId: config.clusterId,
       metadataLog: storage.metadata,
@@ -148,6 +151,7 @@ export class ClusterRuntime {
       steps: {
         handOff: () => this.handOff(),
         shutDown,
+        cleanUp: () => this.removeWal(),
         completeLifecycle: () => this.completeLifecycle(),
       },
     });
@@ -178,6 +182,25 @@ export class ClusterRuntime {
     this.watch?.stop();
     const node = this.requireNode();
     await node.drain(() => this.host!.uploadAll(node.ownedPartitions()));
+  }
+
+  /**
+   * The drain's clean-up, run only after hand-off and shutdown completed in time: deletes this
+   * node's WAL directory, which nobody needs once this epoch left (its records are committed, and
+   * older epochs of the node id were replayed or had left before it opened the WAL) and the storage
+   * engine closed the WAL empty. In any doubt the directory stays, and the log says why. A node id
+   * is in use by one process at a time (the instance's address; the local supervisor restarts a
+   * broker after it exited), so no later incarnation is writing into the directory meanwhile.
+   */
+  private async removeWal(): Promise<void> {
+    const node = this.requireNode();
+    const storage = this.storage!;
+    const keep = (reason: string): void => this.logger.warn({ dir: storage.walDirectory, reason }, 'drain: keeping the WAL directory');
+    if (node.fenced) return keep('this broker was fenced: its WAL belongs to the replay');
+    if (!node.left) return keep('the metadata log does not say that this broker left');
+    const removal = await storage.removeWalIfEmpty();
+    if (!removal.removed) return keep(removal.reason);
+    this.logger.info({ dir: storage.walDirectory, bytes: removal.bytes }, 'drain: deleted the WAL directory (everything in it was committed)');
   }
 
   private async completeLifecycle(): Promise<void> {

@@ -5,13 +5,14 @@
  *      the WAL, append `broker-left` and release the leases (ClusterNode.drain); clients meanwhile
  *      get retriable errors and find the new owners through Metadata;
  *   2. shut down: close the listener and the storage engine;
- *   3. complete the lifecycle action, so the instance goes at once;
- *   4. exit 0.
+ *   3. clean up (delete the WAL directory nobody needs any more), only if 1 and 2 completed in time;
+ *   4. complete the lifecycle action, so the instance goes at once;
+ *   5. exit 0.
  * It runs once, however many triggers arrive. A Spot notice gives two minutes; the drain has a
  * deadline well inside it. If the deadline passes (the object store is unreachable, say), the
- * broker completes the lifecycle action and exits non-zero without leaving: what it did not upload
- * stays in its WAL on the shared file system, its lease lapses, and the new owners replay it,
- * exactly as after a crash. Nothing acknowledged is lost either way.
+ * broker completes the lifecycle action and exits non-zero without leaving and without cleaning
+ * up: what it did not upload stays in its WAL on the shared file system, its lease lapses, and the
+ * new owners replay it, exactly as after a crash. Nothing acknowledged is lost either way.
  */
 import type { Logger } from 'pino';
 
@@ -20,6 +21,8 @@ export type DrainTrigger = 'SIGTERM' | 'SIGINT' | 'spot-interruption' | 'lifecyc
 export interface DrainSteps {
   handOff(): Promise<void>;
   shutDown(): Promise<void>;
+  /** Runs only after hand-off and shutdown completed before the deadline. */
+  cleanUp?(): Promise<void>;
   /** Absent when the instance is not in an Auto Scaling group with a termination hook. */
   completeLifecycle?(): Promise<unknown>;
 }
@@ -72,6 +75,16 @@ export class Drain {
       if (outcome === 'deadline') {
         code = 1;
         logger.error({ deadlineMs }, 'drain deadline passed: exiting without leaving; the WAL will be replayed by the new owners');
+      } else if (steps.cleanUp) {
+        // The broker has left: a clean-up that fails or runs late is logged, and the exit stays 0.
+        const cleaned = await Promise.race([
+          steps.cleanUp().then(
+            () => 'done' as const,
+            (error: unknown) => logger.error({ err: error }, 'drain: clean-up failed'),
+          ),
+          deadline,
+        ]);
+        if (cleaned === 'deadline') logger.warn({ deadlineMs }, 'drain deadline passed during the clean-up: exiting');
       }
     } catch (error) {
       code = 1;

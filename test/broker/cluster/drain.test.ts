@@ -100,7 +100,7 @@ describe('completeLifecycleAction', () => {
 });
 
 describe('Drain', () => {
-  test('hands off, shuts down, completes the lifecycle action, exits 0, once whatever the triggers', async () => {
+  test('hands off, shuts down, cleans up, completes the lifecycle action, exits 0, once whatever the triggers', async () => {
     const steps: string[] = [];
     const exits: number[] = [];
     const drain = new Drain({
@@ -115,6 +115,10 @@ describe('Drain', () => {
           steps.push('shut-down');
           return Promise.resolve();
         },
+        cleanUp: () => {
+          steps.push('clean-up');
+          return Promise.resolve();
+        },
         completeLifecycle: () => {
           steps.push('complete-lifecycle');
           return Promise.resolve();
@@ -125,21 +129,30 @@ describe('Drain', () => {
     const second = drain.start('SIGTERM');
     expect(second).toBe(first);
     await first;
-    expect(steps).toEqual(['hand-off', 'shut-down', 'complete-lifecycle']);
+    expect(steps).toEqual(['hand-off', 'shut-down', 'clean-up', 'complete-lifecycle']);
     expect(exits).toEqual([0]);
   });
 
-  test('a hand-off that cannot finish by the deadline exits 1 without shutting down cleanly, but still completes the lifecycle action', async () => {
+  test('a hand-off that misses the deadline exits 1 without shutting down cleanly, never cleans up, but still completes the lifecycle action', async () => {
     const steps: string[] = [];
     const exits: number[] = [];
+    let finishHandOff!: () => void;
     const drain = new Drain({
       logger,
       deadlineMs: 50,
       exit: (code) => exits.push(code),
       steps: {
-        handOff: () => new Promise(() => steps.push('hand-off (never finishes)')),
+        handOff: () =>
+          new Promise((resolve) => {
+            steps.push('hand-off (finishes only when the test says)');
+            finishHandOff = () => resolve();
+          }),
         shutDown: () => {
           steps.push('shut-down');
+          return Promise.resolve();
+        },
+        cleanUp: () => {
+          steps.push('clean-up');
           return Promise.resolve();
         },
         completeLifecycle: () => {
@@ -149,18 +162,42 @@ describe('Drain', () => {
       },
     });
     await drain.start('lifecycle-termination');
-    expect(steps).toEqual(['hand-off (never finishes)', 'complete-lifecycle']);
+    expect(steps).toEqual(['hand-off (finishes only when the test says)', 'complete-lifecycle']);
     expect(exits).toEqual([1]);
+    // The hand-off ends after the deadline (the process would be gone): the shutdown follows, the clean-up does not.
+    finishHandOff();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(steps).toEqual(['hand-off (finishes only when the test says)', 'complete-lifecycle', 'shut-down']);
   });
 
-  test('a failing hand-off exits 1', async () => {
+  test('a failing hand-off exits 1 without cleaning up', async () => {
+    const exits: number[] = [];
+    const cleanUps: string[] = [];
+    const drain = new Drain({
+      logger,
+      exit: (code) => exits.push(code),
+      steps: {
+        handOff: () => Promise.reject(new Error('store down')),
+        shutDown: () => Promise.resolve(),
+        cleanUp: () => {
+          cleanUps.push('clean-up');
+          return Promise.resolve();
+        },
+      },
+    });
+    await drain.start('SIGTERM');
+    expect(exits).toEqual([1]);
+    expect(cleanUps).toEqual([]);
+  });
+
+  test('a failing clean-up is logged; the broker has left, so it exits 0', async () => {
     const exits: number[] = [];
     const drain = new Drain({
       logger,
       exit: (code) => exits.push(code),
-      steps: { handOff: () => Promise.reject(new Error('store down')), shutDown: () => Promise.resolve() },
+      steps: { handOff: () => Promise.resolve(), shutDown: () => Promise.resolve(), cleanUp: () => Promise.reject(new Error('EBUSY')) },
     });
     await drain.start('SIGTERM');
-    expect(exits).toEqual([1]);
+    expect(exits).toEqual([0]);
   });
 });

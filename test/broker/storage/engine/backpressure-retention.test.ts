@@ -4,43 +4,11 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { ErrorCode } from '../../../../broker/protocol/error-codes';
-import type { ObjectStore } from '../../../../broker/storage/object-store';
-import { FileObjectStore } from '../../../../broker/storage/object-stores';
 import { EARLIEST_TIMESTAMP } from '../../../../broker/storage/storage';
+import { stallableStore } from '../../../support/stallable-store';
 import { batch, engineFixture, produce, readAll } from './helpers';
 
 const fixture = engineFixture();
-
-/** A local store whose data-object writes hang while it is stalled (the metadata log still works). */
-function stallableStore(root: string): { store: ObjectStore; stall(): void; resume(): void; stalledPuts(): number } {
-  const inner = new FileObjectStore(root);
-  let release: (() => void) | undefined;
-  let gate: Promise<void> = Promise.resolve();
-  let waiting = 0;
-  const store: ObjectStore = {
-    location: inner.location,
-    async put(key, body, condition) {
-      if (key.startsWith('data/')) {
-        waiting++;
-        await gate;
-        waiting--;
-      }
-      return inner.put(key, body, condition);
-    },
-    get: (key, range) => inner.get(key, range),
-    head: (key) => inner.head(key),
-    list: (prefix, startAfter) => inner.list(prefix, startAfter),
-    delete: (key) => inner.delete(key),
-  };
-  return {
-    store,
-    stall: () => {
-      gate = new Promise((resolve) => (release = resolve));
-    },
-    resume: () => release?.(),
-    stalledPuts: () => waiting,
-  };
-}
 
 test('a stalled object store fills the WAL: producers are refused with a retriable error, nothing is lost, writes resume', async () => {
   const objects = stallableStore(path.join(fixture.dirs.root, 'objects'));
