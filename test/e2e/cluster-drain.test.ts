@@ -1,11 +1,14 @@
 /**
  * Graceful drain and rolling restart under continuous load (librdkafka producing and reading,
  * kafkajs producing): SIGTERM stops a broker's writes, uploads its WAL, hands its partitions off
- * (nothing to replay) and exits 0; clients see only retriable errors and lose nothing. Then every
- * broker in turn is drained and started again: zero loss.
+ * (nothing to replay), deletes its WAL directory and exits 0; clients see only retriable errors
+ * and lose nothing, and everything it acknowledged reads back through the others. Then every
+ * broker in turn is drained and started again (formatting a new WAL): zero loss.
  */
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import {
+  type Acked,
   ackedBy,
   checkLog,
   clientErrors,
@@ -44,8 +47,8 @@ async function startLoad(topic: string): Promise<Load> {
   };
 }
 
-/** Stops the load and checks the log: everything acknowledged, gap-free, duplicate-free, no fatal errors. */
-async function finishAndCheck(load: Load, label: string): Promise<void> {
+/** Stops the load and checks the log: everything acknowledged, gap-free, duplicate-free, no fatal errors. Returns what was acknowledged. */
+async function finishAndCheck(load: Load, label: string): Promise<Acked[]> {
   await load.js.stop();
   await touch(load.stopFile);
   await load.producer.finished();
@@ -61,6 +64,13 @@ async function finishAndCheck(load: Load, label: string): Promise<void> {
   expect(errors.failedDeliveries).toEqual([]);
   expect(clientErrors(load.reader).fatal).toEqual([]);
   expect(load.js.errors).toEqual([]);
+  return acked;
+}
+
+/** Broker `index`'s WAL directory on the shared root. */
+function walDirOf(index: number): string {
+  const { cluster } = fixture;
+  return path.join(cluster.dataDir, 'wal', String(cluster.brokers[index].spec.nodeId));
 }
 
 /** SIGTERM broker `index`, wait for its exit; returns the exit code and how long the drain took. */
@@ -72,7 +82,7 @@ async function drain(index: number): Promise<{ code: number | null; ms: number }
   return { code, ms: Date.now() - started };
 }
 
-test('SIGTERM under load: the broker uploads, hands its partitions off without a replay, and exits 0', async () => {
+test('SIGTERM under load: the broker uploads, hands its partitions off without a replay, deletes its WAL directory, and exits 0', async () => {
   const { cluster, admin } = fixture;
   const topic = 'drain';
   await createTopic(admin, topic, PARTITIONS);
@@ -81,7 +91,11 @@ test('SIGTERM under load: the broker uploads, hands its partitions off without a
     await new Promise((resolve) => setTimeout(resolve, 2000));
     const index = 0;
     const node = cluster.brokers[index].spec.nodeId;
+    const led = await waitForLeaders(admin, topic, PARTITIONS, () => true);
+    expect(existsSync(walDirOf(index))).toBe(true);
     const sigtermAt = Date.now();
+    // Acknowledged so far in the partitions it leads: acknowledged by the broker being drained.
+    const ackedByDrained = [...ackedBy(load.producer), ...load.js.acked].filter((record) => led[record.p] === node);
     const { code, ms } = await drain(index);
     await waitForLeaders(admin, topic, PARTITIONS, (leader) => leader !== node);
     const servedAgainMs = Date.now() - sigtermAt;
@@ -95,8 +109,23 @@ test('SIGTERM under load: the broker uploads, hands its partitions off without a
     expect(logs.some((l) => l.msg === 'left the cluster' && l.left === true)).toBe(true);
     // Nothing was left for a replay: the drained broker's partitions needed none.
     expect(survivors.some((l) => l.msg === 'fenced a broker whose lease lapsed')).toBe(false);
+    // Its WAL directory is gone: everything in it was committed.
+    expect(existsSync(walDirOf(index))).toBe(false);
+    expect(logs.some((l) => l.msg === 'drain: deleted the WAL directory (everything in it was committed)' && l.dir === walDirOf(index))).toBe(true);
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    await finishAndCheck(load, 'cluster-drain');
+    const acked = await finishAndCheck(load, 'cluster-drain');
+    // Read everything again from offset 0, through the survivors only: what the drained broker
+    // acknowledged now comes from the object store.
+    const stopFile = path.join(cluster.dataDir, `stop-${topic}-again`);
+    const again = librdkafkaReader(cluster.bootstrap.filter((_, i) => i !== index), topic, PARTITIONS, stopFile);
+    try {
+      await finishReading(again, stopFile, acked);
+      checkLog(readBy(again), acked, PARTITIONS);
+    } finally {
+      again.kill();
+    }
+    process.stdout.write(`cluster-drain: ${ackedByDrained.length} records acknowledged by the drained broker read back through the others\n`);
+    expect(ackedByDrained.length).toBeGreaterThan(0);
   } finally {
     load.producer.kill();
     load.reader.kill();
@@ -115,6 +144,7 @@ test('rolling restart of all three brokers under load: zero loss', async () => {
       const node = cluster.brokers[index].spec.nodeId;
       const { code, ms } = await drain(index);
       expect(code).toBe(0);
+      expect(existsSync(walDirOf(index))).toBe(false);
       await cluster.startBroker(index);
       // Back in service: it owns partitions again.
       const leaders = await waitForLeaders(admin, topic, PARTITIONS, () => true);
@@ -126,6 +156,9 @@ test('rolling restart of all three brokers under load: zero loss', async () => {
       }
       process.stdout.write(`cluster-rolling: broker ${node} drained in ${ms} ms, restarted, serves ${owned} partitions again\n`);
       expect(owned).toBeGreaterThan(0);
+      // Every incarnation of the node id so far found no WAL (the previous one deleted it) and formatted one.
+      const lines = await cluster.logLines(index);
+      expect(lines.filter((l) => l.msg === 'WAL formatted').length).toBe(lines.filter((l) => l.msg === 'broker started').length);
     }
     await new Promise((resolve) => setTimeout(resolve, 1500));
     await finishAndCheck(load, 'cluster-rolling');
