@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import { BrokerUnderTest } from './broker-process';
 import { measureSyncBandwidth, measureSyncLatency } from './floor';
 import { formatMs, type LatencySummary } from './stats';
+import { measureWalAlone } from './wal-alone';
 import { createTopic, latencyRun, throughputRun } from './workloads';
 
 interface Flag {
@@ -37,6 +38,7 @@ const FLAGS: readonly Flag[] = [
   { name: 'floor-s', description: 'seconds of paced write+fdatasync samples for the floor (one per tick)', fallback: '10' },
   { name: 'floor-samples', description: 'back-to-back write+fdatasync samples per size', fallback: '3000' },
   { name: 'floor-block-kib', description: 'block size of the floor bandwidth (append+fdatasync)', fallback: '1024' },
+  { name: 'wal-alone-s', description: 'seconds of the WAL on its own (in this process, 1 MiB records, 8 appenders)', fallback: '5' },
   { name: 'wal-dir', description: 'the WAL directory (the shared file system); default a temporary directory', fallback: '' },
   {
     name: 'object-store',
@@ -174,6 +176,13 @@ async function main(): Promise<void> {
     const blockKiB = positive(flags, 'floor-block-kib');
     const floorBandwidth = await measureSyncBandwidth(walDir, blockKiB * 1024, 3000);
     say(`${`append+fdatasync ${blockKiB} KiB blocks`.padEnd(44)} ${floorBandwidth.toFixed(0)} MiB/s`);
+    say('');
+
+    const walAloneS = positive(flags, 'wal-alone-s');
+    say(`## The WAL on its own (WriteAheadLog in this process, 1 MiB records from 8 appenders, no network, no uploads), ${walAloneS} s`);
+    const walAlone = await measureWalAlone(walDir, positive(flags, 'wal-capacity-mib') * (1 << 20), 1 << 20, 8, walAloneS * 1000);
+    say(`${'append throughput'.padEnd(44)} ${walAlone.mibPerSecond.toFixed(0)} MiB/s = ${((100 * walAlone.mibPerSecond) / floorBandwidth).toFixed(0)}% of the floor`);
+    say(`${'flush (write + sync)'.padEnd(44)} p50 ${formatMs(walAlone.flushMs.p50).padStart(7)}  p99 ${formatMs(walAlone.flushMs.p99).padStart(7)}  max ${formatMs(walAlone.flushMs.max).padStart(7)} ms, mean ${(walAlone.meanFlushBytes / (1 << 20)).toFixed(1)} MiB`);
     say('');
 
     const brokerArgs = (phase: string) => [
