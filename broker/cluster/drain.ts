@@ -7,7 +7,10 @@
  *   2. shut down: close the listener and the storage engine;
  *   3. clean up (delete the WAL directory nobody needs any more), only if 1 and 2 completed in time;
  *   4. complete the lifecycle action, so the instance goes at once;
- *   5. exit 0.
+ *   5. exit 0; or, when the instance itself is going away (a Spot notice, the termination hook),
+ *      stay idle until the instance's shutdown stops the process. The container restarts whatever
+ *      exits (so that crashes and reboots come back): an exit here would start a new incarnation on
+ *      an instance about to disappear, which would rejoin, take partitions and then die with them.
  * It runs once, however many triggers arrive. A Spot notice gives two minutes; the drain has a
  * deadline well inside it. If the deadline passes (the object store is unreachable, say), the
  * broker completes the lifecycle action and exits non-zero without leaving and without cleaning
@@ -33,6 +36,18 @@ export interface DrainOptions {
   /** @default 90000: a Spot notice comes two minutes ahead; leave room for the exit itself. */
   readonly deadlineMs?: number;
   readonly exit: (code: number) => void;
+  /**
+   * After a drain for the instance's termination, instead of `exit`: keep the process alive,
+   * serving nothing, until a signal stops it. @default an interval that keeps the event loop alive
+   */
+  readonly idleUntilStopped?: () => void;
+}
+
+/** Triggers that mean the instance itself is going away. */
+const INSTANCE_TERMINATION: ReadonlySet<DrainTrigger> = new Set(['spot-interruption', 'lifecycle-termination']);
+
+function keepAlive(): void {
+  setInterval(() => undefined, 2 ** 30);
 }
 
 export const DEFAULT_DRAIN_DEADLINE_MS = 90_000;
@@ -46,7 +61,7 @@ export class Drain {
     return this.running !== undefined;
   }
 
-  /** Starts the drain (or returns the one under way). Resolves after `exit` was called. */
+  /** Starts the drain (or returns the one under way). Resolves after `exit` (or `idleUntilStopped`) was called. */
   start(trigger: DrainTrigger): Promise<void> {
     this.running ??= this.run(trigger);
     return this.running;
@@ -94,6 +109,11 @@ export class Drain {
     }
     if (steps.completeLifecycle) await steps.completeLifecycle().catch(() => undefined);
     logger.info({ trigger, ms: Date.now() - started, code }, 'drain finished');
+    if (code === 0 && INSTANCE_TERMINATION.has(trigger)) {
+      logger.info({ trigger }, 'drained for the instance\'s termination: idle until the instance stops this process (an exit would restart the container)');
+      (this.options.idleUntilStopped ?? keepAlive)();
+      return;
+    }
     this.options.exit(code);
   }
 }

@@ -6,7 +6,7 @@
 import { AutoScalingClient, CompleteLifecycleActionCommand } from '@aws-sdk/client-auto-scaling';
 import { mockClient } from 'aws-sdk-client-mock';
 import pino from 'pino';
-import { Drain } from '../../../broker/cluster/drain';
+import { Drain, type DrainSteps } from '../../../broker/cluster/drain';
 import { InstanceMetadataClient, InstanceMetadataError } from '../../../broker/cluster/instance-metadata';
 import { type InterruptionNotice, InterruptionWatch } from '../../../broker/cluster/interruption-watch';
 import { completeLifecycleAction } from '../../../broker/cluster/lifecycle-action';
@@ -125,12 +125,43 @@ describe('Drain', () => {
         },
       },
     });
-    const first = drain.start('spot-interruption');
-    const second = drain.start('SIGTERM');
+    const first = drain.start('SIGTERM');
+    const second = drain.start('spot-interruption');
     expect(second).toBe(first);
     await first;
     expect(steps).toEqual(['hand-off', 'shut-down', 'clean-up', 'complete-lifecycle']);
     expect(exits).toEqual([0]);
+  });
+
+  /** A drain over the given steps that records its exits and its idling instead of acting on them. */
+  function recordingDrain(steps: DrainSteps): { drain: Drain; exits: number[]; idled: () => number } {
+    const exits: number[] = [];
+    let idled = 0;
+    const drain = new Drain({ logger, steps, exit: (code) => exits.push(code), idleUntilStopped: () => idled++ });
+    return { drain, exits, idled: () => idled };
+  }
+
+  test.each(['spot-interruption', 'lifecycle-termination'] as const)(
+    'a drain for the instance\'s termination (%s) stays idle instead of exiting, so the container does not restart and rejoin',
+    async (trigger) => {
+      const { drain, exits, idled } = recordingDrain({ handOff: () => Promise.resolve(), shutDown: () => Promise.resolve() });
+      await drain.start(trigger);
+      expect(idled()).toBe(1);
+      expect(exits).toEqual([]);
+      // The shutdown's SIGTERM then finds the drain done (main.ts exits 0 once it resolves).
+      await drain.start('SIGTERM');
+      expect(idled()).toBe(1);
+    },
+  );
+
+  test('a failed drain for the instance\'s termination exits 1: the new incarnation waits for the lease like after a crash', async () => {
+    const { drain, exits, idled } = recordingDrain({
+      handOff: () => Promise.reject(new Error('object store unreachable')),
+      shutDown: () => Promise.resolve(),
+    });
+    await drain.start('spot-interruption');
+    expect(exits).toEqual([1]);
+    expect(idled()).toBe(0);
   });
 
   test('a hand-off that misses the deadline exits 1 without shutting down cleanly, never cleans up, but still completes the lifecycle action', async () => {
