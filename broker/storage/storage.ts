@@ -129,6 +129,15 @@ export interface Storage {
   /** ListOffsets: the earliest offset whose timestamp is >= `timestamp`, or the special ones. */
   offsetForTimestamp(partition: TopicPartition, timestamp: bigint): Promise<OffsetAndTimestamp>;
 
+  /**
+   * DeleteRecords: moves the partition's log start forward to `offset`, so that every record below
+   * it becomes unreadable (fetches get OFFSET_OUT_OF_RANGE) and objects no live segment refers to
+   * any more are deleted later (as after retention). Never moves it back: a lower offset changes
+   * nothing. Throws KafkaError OFFSET_OUT_OF_RANGE for an offset beyond the committed end (records
+   * still only in the WAL; retry once they are uploaded). Resolves with the log start after the call.
+   */
+  advanceLogStart(partition: TopicPartition, offset: bigint): Promise<bigint>;
+
   /** A producer id never handed out before in this cluster, durable before it is returned. */
   allocateProducerId(): Promise<ProducerIdAndEpoch>;
 }

@@ -28,6 +28,7 @@ const LEGAL_TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 interface PartitionLog {
   batches: Buffer[];
   nextOffset: bigint;
+  logStartOffset: bigint;
 }
 
 export class MemoryStorage implements Storage {
@@ -75,7 +76,7 @@ export class MemoryStorage implements Storage {
     };
     if (options.validateOnly) return Promise.resolve(topic);
     this.topics.set(name, topic);
-    for (let p = 0; p < partitionCount; p++) this.logs.set(`${name}/${p}`, { batches: [], nextOffset: 0n });
+    for (let p = 0; p < partitionCount; p++) this.logs.set(`${name}/${p}`, { batches: [], nextOffset: 0n, logStartOffset: 0n });
     return Promise.resolve(topic);
   }
 
@@ -126,7 +127,7 @@ export class MemoryStorage implements Storage {
         position += header.sizeInBytes;
       }
       for (const wake of [...this.waiters]) wake();
-      return { baseOffset, logAppendTimeMs: -1n, logStartOffset: 0n };
+      return { baseOffset, logAppendTimeMs: -1n, logStartOffset: log.logStartOffset };
     };
     if (!this.stalled) return Promise.resolve(write());
     const timeout = new Promise<never>((_, reject) =>
@@ -141,8 +142,8 @@ export class MemoryStorage implements Storage {
     if (!log) {
       return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, highWatermark: -1n, lastStableOffset: -1n, logStartOffset: -1n, records: Buffer.alloc(0) };
     }
-    const state = { highWatermark: log.nextOffset, lastStableOffset: log.nextOffset, logStartOffset: 0n };
-    if (partition.fetchOffset < 0n || partition.fetchOffset > log.nextOffset) {
+    const state = { highWatermark: log.nextOffset, lastStableOffset: log.nextOffset, logStartOffset: log.logStartOffset };
+    if (partition.fetchOffset < log.logStartOffset || partition.fetchOffset > log.nextOffset) {
       return { ...base, ...state, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE, records: Buffer.alloc(0) };
     }
     const chosen: Buffer[] = [];
@@ -181,13 +182,21 @@ export class MemoryStorage implements Storage {
   offsetForTimestamp(partition: TopicPartition, timestamp: bigint): Promise<OffsetAndTimestamp> {
     const log = this.log(partition);
     if (timestamp === LATEST_TIMESTAMP) return Promise.resolve({ offset: log.nextOffset, timestamp: -1n });
-    if (timestamp === EARLIEST_TIMESTAMP) return Promise.resolve({ offset: 0n, timestamp: -1n });
+    if (timestamp === EARLIEST_TIMESTAMP) return Promise.resolve({ offset: log.logStartOffset, timestamp: -1n });
     for (const batch of log.batches) {
       for (const { header } of batchesOf(batch)) {
         if (header.maxTimestamp >= timestamp) return Promise.resolve({ offset: header.baseOffset, timestamp: header.maxTimestamp });
       }
     }
     return Promise.resolve({ offset: -1n, timestamp: -1n });
+  }
+
+  /** Every appended record counts as committed here. */
+  advanceLogStart(partition: TopicPartition, offset: bigint): Promise<bigint> {
+    const log = this.log(partition);
+    if (offset > log.nextOffset) return Promise.reject(new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, `${offset} is beyond ${log.nextOffset}`));
+    if (offset > log.logStartOffset) log.logStartOffset = offset;
+    return Promise.resolve(log.logStartOffset);
   }
 
   allocateProducerId(): Promise<ProducerIdAndEpoch> {

@@ -57,7 +57,7 @@ import { LogCache } from './log-cache';
 import { PartitionLog, type Chunk } from './partition-log';
 import { PartitionReader } from './partition-reader';
 import { PartitionProducers, producerWritesOf, type DuplicateBatch } from './producer-state';
-import { Retention } from './retention';
+import { advanceLogStart, Retention } from './retention';
 import {
   effectiveTopicConfigs,
   topicSettings,
@@ -608,6 +608,29 @@ export class StorageEngine implements Storage {
     if (timestamp === EARLIEST_TIMESTAMP) return { offset: BigInt(log.logStartOffset), timestamp: -1n };
     const found = await this.reader.offsetForTimestamp(log, Number(timestamp));
     return found ? { offset: BigInt(found.offset), timestamp: BigInt(found.timestamp) } : { offset: -1n, timestamp: -1n };
+  }
+
+  // --- delete records ---------------------------------------------------------------------------
+
+  async advanceLogStart(partition: TopicPartition, offset: bigint): Promise<bigint> {
+    if (this.closing) throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, 'the broker is shutting down');
+    const log = this.logOf(partition);
+    const gated = this.gate(log);
+    if (gated !== undefined) throw new KafkaError(gated, `this broker does not serve ${partition.topic}-${partition.partition} now`);
+    const committedEnd = this.partitionData(log)?.nextOffset ?? 0;
+    if (offset > BigInt(committedEnd)) {
+      throw new KafkaError(
+        ErrorCode.OFFSET_OUT_OF_RANGE,
+        `log start ${offset} of ${partition.topic}-${partition.partition} is beyond its committed end ${committedEnd}`,
+      );
+    }
+    if (offset <= BigInt(log.logStartOffset)) return BigInt(log.logStartOffset);
+    // The same entry as retention's; the log start of `log` follows it in onMetadataApplied.
+    const outcome = await advanceLogStart(this.metadata, log, Number(offset));
+    if (outcome?.rejected !== undefined) {
+      throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `${partition.topic}-${partition.partition}: ${outcome.rejected}`);
+    }
+    return BigInt(log.logStartOffset);
   }
 
   // --- producer ids -----------------------------------------------------------------------------

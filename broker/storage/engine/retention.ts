@@ -7,7 +7,7 @@
  * and the deletion is recorded.
  */
 import type { Logger } from 'pino';
-import { partitionDataKey, partitionDataSection, type MetadataLog } from '../../metadata';
+import { partitionDataKey, partitionDataSection, type ApplyOutcome, type MetadataLog } from '../../metadata';
 import type { ObjectStore } from '../object-store';
 import type { PartitionLog } from './partition-log';
 import type { TopicSettings } from './topic-configs';
@@ -21,6 +21,20 @@ export interface RetentionOptions {
   /** The partitions this broker applies retention to. */
   partitions(): readonly PartitionLog[];
   settingsOf(log: PartitionLog): TopicSettings;
+}
+
+/**
+ * Appends a `log-start-advanced` entry moving the partition's log start to `logStartOffset`, if
+ * that still moves it forward and stays within the committed log when the entry is proposed (the
+ * section checks again when applying it). Resolves with the outcome, or undefined when nothing
+ * was proposed. Retention and Storage.advanceLogStart (DeleteRecords) both go through here.
+ */
+export function advanceLogStart(metadata: MetadataLog, log: PartitionLog, logStartOffset: number): Promise<ApplyOutcome | undefined> {
+  return metadata.append((state) => {
+    const data = state.get(partitionDataSection).partitions.get(partitionDataKey(log.topicId, log.partition));
+    if (data === undefined || logStartOffset <= data.logStartOffset || logStartOffset > data.nextOffset) return undefined;
+    return { kind: 'log-start-advanced', topicId: log.topicId, partition: log.partition, logStartOffset };
+  });
 }
 
 export class Retention {
@@ -53,11 +67,7 @@ export class Retention {
     for (const log of this.options.partitions()) {
       const logStartOffset = this.newLogStart(log, nowMs);
       if (logStartOffset === undefined) continue;
-      const outcome = await this.options.metadata.append((state) => {
-        const data = state.get(partitionDataSection).partitions.get(partitionDataKey(log.topicId, log.partition));
-        if (data === undefined || logStartOffset <= data.logStartOffset || logStartOffset > data.nextOffset) return undefined;
-        return { kind: 'log-start-advanced', topicId: log.topicId, partition: log.partition, logStartOffset };
-      });
+      const outcome = await advanceLogStart(this.options.metadata, log, logStartOffset);
       if (outcome && outcome.rejected === undefined) {
         this.options.logger.info({ topic: log.topic, partition: log.partition, logStartOffset }, 'retention advanced the log start');
       }
