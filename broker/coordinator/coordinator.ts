@@ -159,9 +159,18 @@ export class GroupCoordinator {
     this.groups.checkOwnership();
   }
 
+  /**
+   * Cuts each loaded partition's log before its last complete snapshot, where the storage has
+   * uploaded the snapshot (GroupWriter.trim); the ownership check does it every time.
+   */
+  trimLogs(): Promise<void> {
+    return this.groups.writer.trim();
+  }
+
   private scheduleOwnershipCheck(): void {
     this.ownershipTimer = this.scheduler.schedule(this.config.ownershipCheckIntervalMs, () => {
       this.checkOwnership();
+      void this.trimLogs();
       if (this.groups.active) this.scheduleOwnershipCheck();
     });
   }

@@ -36,6 +36,8 @@ export interface LoadedPartition {
   readonly recordsSinceSnapshot: number;
   /** Records of the last snapshot (0 without one). */
   readonly snapshotSize: number;
+  /** Where replay started when a complete snapshot was found (the log may be cut there). */
+  readonly snapshotStart: bigint | undefined;
 }
 
 /** Where replay starts: the first record of the last complete snapshot, else the log start. */
@@ -95,7 +97,7 @@ export async function loadGroups(log: GroupLog, partition: number, options: Load
     .filter(([, { metadata, offsets }]) => metadata !== undefined || offsets.size > 0)
     .map(([groupId, { metadata, offsets }]) => restoreGroup(groupId, partition, metadata, offsets, options.nowMs));
   const snapshotSize = markerOffset === undefined ? 0 : Number(markerOffset - from) + 1;
-  return { groups, recordsSinceSnapshot, snapshotSize };
+  return { groups, recordsSinceSnapshot, snapshotSize, snapshotStart: markerOffset === undefined ? undefined : from };
 }
 
 function restoreGroup(

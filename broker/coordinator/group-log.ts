@@ -61,6 +61,12 @@ export interface GroupLog {
    */
   append(partition: number, records: readonly GroupLogRecord[]): Promise<bigint>;
   bounds(partition: number): Promise<LogBounds>;
+  /**
+   * Drops the records below `offset`: the log start moves forward to it (never back). Resolves
+   * true once the log starts at or after `offset`, false when the storage cannot cut there yet
+   * (the records are not all uploaded; try again later). Throws on other failures.
+   */
+  advanceStart(partition: number, offset: bigint): Promise<boolean>;
   /** Calls `apply` for every record of the partition from offset `from` to its end, in order. */
   read(partition: number, from: bigint, apply: (record: GroupLogRecord, logOffset: bigint) => void): Promise<void>;
 }

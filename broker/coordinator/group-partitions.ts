@@ -134,7 +134,7 @@ export class GroupPartitions {
   private async replay(partition: number, loading: PartitionLoad): Promise<void> {
     const { logger } = this.options;
     try {
-      const { groups: loaded, recordsSinceSnapshot, snapshotSize } = await loadGroups(this.options.log, partition, {
+      const { groups: loaded, recordsSinceSnapshot, snapshotSize, snapshotStart } = await loadGroups(this.options.log, partition, {
         partitionOf: (groupId) => this.partitionFor(groupId),
         nowMs: this.options.scheduler.nowMs(),
         logger,
@@ -150,7 +150,7 @@ export class GroupPartitions {
       }
       this.partitions.set(partition, { state: 'loaded' });
       logger.info({ partition, groups: loaded.length, recordsSinceSnapshot, snapshotSize }, 'loaded group partition');
-      this.writer.loaded(partition, recordsSinceSnapshot, snapshotSize);
+      this.writer.loaded(partition, recordsSinceSnapshot, snapshotSize, snapshotStart);
     } catch (error) {
       if (this.partitions.get(partition) === loading) this.partitions.delete(partition);
       logger.error({ err: error, partition }, 'could not load group partition; the next request retries');

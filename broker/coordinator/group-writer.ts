@@ -12,8 +12,19 @@
  * them. A snapshot cut short by a crash has no marker and is ignored by loading (its records are
  * copies of values the log already had, so replaying them changes nothing).
  *
- * Snapshots add records, they remove none: the storage keeps __consumer_offsets for ever (see
- * offsets-topic.ts); what they bound is the time to load a partition.
+ * Once a snapshot's marker is durable, the records before the snapshot's first record are cut
+ * off (the partition's log start moves there, which deletes them from the storage), so the
+ * partition holds about its live state and what followed the last snapshot. This is safe:
+ * - loading replays from the start of the last complete snapshot; the log still holds that
+ *   snapshot and its marker (they are at or after the cut), and every later marker names a later
+ *   start, so loading finds a marker and replays only records that are kept;
+ * - what is cut is shadowed by the snapshot: every live key has a copy in it, and a key deleted
+ *   before it (tombstone) is not in it, so dropping its old values and the tombstone loses nothing;
+ * - the cut point is only ever the first record of a snapshot whose marker is durable: a snapshot
+ *   being written now starts after that marker, and commits after the cut point are kept;
+ * - the storage never cuts beyond what it has uploaded, so the cut is retried (`trim`, every
+ *   ownership check) until the snapshot's records are committed. A lost cut (crash, partition
+ *   moved) is redone by the next owner once it loaded the partition.
  */
 import type { Logger } from 'pino';
 import type { GroupLog, GroupLogRecord } from './group-log';
@@ -41,6 +52,9 @@ interface PartitionWrites {
   snapshot: Promise<void> | undefined;
   sinceSnapshot: number;
   snapshotSize: number;
+  /** The start of the last complete snapshot while the log has not been cut there yet. */
+  trimTo: bigint | undefined;
+  trimming: Promise<void> | undefined;
 }
 
 export class GroupWriter {
@@ -68,12 +82,24 @@ export class GroupWriter {
     }
   }
 
-  /** After a load: how many records were read beyond the last snapshot, which was this large. */
-  loaded(partition: number, recordsSinceSnapshot: number, snapshotSize: number): void {
+  /**
+   * After a load: how many records were read beyond the last snapshot, which was this large and
+   * started at `snapshotStart` (undefined without a complete snapshot).
+   */
+  loaded(partition: number, recordsSinceSnapshot: number, snapshotSize: number, snapshotStart?: bigint): void {
     const writes = this.writesOf(partition);
     writes.sinceSnapshot = recordsSinceSnapshot;
     writes.snapshotSize = snapshotSize;
+    if (snapshotStart !== undefined) this.cutLogAt(partition, writes, snapshotStart);
     this.maybeSnapshot(partition, writes);
+  }
+
+  /**
+   * Cuts the logs of the partitions whose last snapshot the log still holds records before, where
+   * the storage has those records committed (others stay pending). Never throws.
+   */
+  async trim(): Promise<void> {
+    await Promise.all([...this.partitions.keys()].map((partition) => this.trimPartition(partition)));
   }
 
   /** Forgets a partition this broker no longer owns. */
@@ -102,10 +128,37 @@ export class GroupWriter {
       writes.sinceSnapshot = 0;
       writes.snapshotSize = records.length + 1;
       this.options.logger.info({ partition, records: records.length, snapshotStart: snapshotStart ?? markerOffset }, 'wrote a snapshot of the group partition');
+      this.cutLogAt(partition, writes, snapshotStart ?? markerOffset);
     } finally {
       writes.snapshot = undefined;
       finished();
     }
+  }
+
+  /** Records that the log may be cut at `offset` (the start of a complete snapshot) and tries it. */
+  private cutLogAt(partition: number, writes: PartitionWrites, offset: bigint): void {
+    if (writes.trimTo === undefined || offset > writes.trimTo) writes.trimTo = offset;
+    void this.trimPartition(partition);
+  }
+
+  private trimPartition(partition: number): Promise<void> {
+    const writes = this.partitions.get(partition);
+    if (writes === undefined || writes.trimTo === undefined) return Promise.resolve();
+    if (writes.trimming) return writes.trimming;
+    const offset = writes.trimTo;
+    writes.trimming = this.options.log
+      .advanceStart(partition, offset)
+      .then((done) => {
+        if (done && writes.trimTo === offset) writes.trimTo = undefined;
+        if (done) this.options.logger.info({ partition, logStartOffset: offset }, 'cut the group partition before its last snapshot');
+      })
+      .catch((error: unknown) =>
+        this.options.logger.warn({ err: error, partition, offset }, 'could not cut the group partition before its snapshot; retried later'),
+      )
+      .finally(() => {
+        writes.trimming = undefined;
+      });
+    return writes.trimming;
   }
 
   private maybeSnapshot(partition: number, writes: PartitionWrites): void {
@@ -119,7 +172,7 @@ export class GroupWriter {
   private writesOf(partition: number): PartitionWrites {
     let writes = this.partitions.get(partition);
     if (!writes) {
-      writes = { inFlight: 0, idle: [], snapshot: undefined, sinceSnapshot: 0, snapshotSize: 0 };
+      writes = { inFlight: 0, idle: [], snapshot: undefined, sinceSnapshot: 0, snapshotSize: 0, trimTo: undefined, trimming: undefined };
       this.partitions.set(partition, writes);
     }
     return writes;

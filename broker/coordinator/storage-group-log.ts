@@ -47,6 +47,16 @@ export class StorageGroupLog implements GroupLog {
     return { start: earliest.offset, end: latest.offset };
   }
 
+  async advanceStart(partition: number, offset: bigint): Promise<boolean> {
+    try {
+      return (await this.storage.advanceLogStart(this.topicPartition(partition), offset)) >= offset;
+    } catch (error) {
+      // Beyond the committed end: the records are durable in the WAL but not uploaded yet.
+      if (error instanceof KafkaError && error.code === ErrorCode.OFFSET_OUT_OF_RANGE) return false;
+      throw error;
+    }
+  }
+
   async read(partition: number, from: bigint, apply: (record: GroupLogRecord, logOffset: bigint) => void): Promise<void> {
     const topicPartition = this.topicPartition(partition);
     let next = from;

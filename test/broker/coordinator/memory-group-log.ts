@@ -13,6 +13,8 @@ interface HeldAppend {
 
 export class MemoryGroupLog implements GroupLog {
   readonly partitions = new Map<number, GroupLogRecord[]>();
+  /** Each partition's log start (records below it are cut off and must not be read). */
+  readonly starts = new Map<number, bigint>();
   private holding = false;
   private readonly held: HeldAppend[] = [];
   private failure: Error | undefined;
@@ -63,10 +65,19 @@ export class MemoryGroupLog implements GroupLog {
 
   bounds(partition: number): Promise<LogBounds> {
     this.loads++;
-    return Promise.resolve({ start: 0n, end: BigInt(this.records(partition).length) });
+    return Promise.resolve({ start: this.starts.get(partition) ?? 0n, end: BigInt(this.records(partition).length) });
+  }
+
+  /** Every record appended counts as committed: only an offset beyond the end is refused. */
+  advanceStart(partition: number, offset: bigint): Promise<boolean> {
+    if (offset > BigInt(this.records(partition).length)) return Promise.resolve(false);
+    if (offset > (this.starts.get(partition) ?? 0n)) this.starts.set(partition, offset);
+    return Promise.resolve(true);
   }
 
   read(partition: number, from: bigint, apply: (record: GroupLogRecord, logOffset: bigint) => void): Promise<void> {
+    const start = this.starts.get(partition) ?? 0n;
+    if (from < start) return Promise.reject(new Error(`read from ${from}, below the log start ${start}`));
     const records = this.records(partition);
     for (let offset = Number(from); offset < records.length; offset++) {
       this.recordsRead++;
