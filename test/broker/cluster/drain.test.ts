@@ -100,31 +100,31 @@ describe('completeLifecycleAction', () => {
 });
 
 describe('Drain', () => {
+  /** A drain over the given steps that records its exits and its idling instead of acting on them. */
+  function recordingDrain(steps: DrainSteps, deadlineMs?: number): { drain: Drain; exits: number[]; idled: () => number } {
+    const exits: number[] = [];
+    let idled = 0;
+    const drain = new Drain({ logger, steps, deadlineMs, exit: (code) => exits.push(code), idleUntilStopped: () => idled++ });
+    return { drain, exits, idled: () => idled };
+  }
+
+  /** Steps after the given hand-off that record their names in `names` as they run. */
+  function namedSteps(names: string[], handOff: () => Promise<void>): DrainSteps {
+    const step = (name: string) => () => {
+      names.push(name);
+      return Promise.resolve();
+    };
+    return { handOff, shutDown: step('shut-down'), cleanUp: step('clean-up'), completeLifecycle: step('complete-lifecycle') };
+  }
+
   test('hands off, shuts down, cleans up, completes the lifecycle action, exits 0, once whatever the triggers', async () => {
     const steps: string[] = [];
-    const exits: number[] = [];
-    const drain = new Drain({
-      logger,
-      exit: (code) => exits.push(code),
-      steps: {
-        handOff: async () => {
-          steps.push('hand-off');
-          await new Promise((resolve) => setTimeout(resolve, 10));
-        },
-        shutDown: () => {
-          steps.push('shut-down');
-          return Promise.resolve();
-        },
-        cleanUp: () => {
-          steps.push('clean-up');
-          return Promise.resolve();
-        },
-        completeLifecycle: () => {
-          steps.push('complete-lifecycle');
-          return Promise.resolve();
-        },
-      },
-    });
+    const { drain, exits } = recordingDrain(
+      namedSteps(steps, async () => {
+        steps.push('hand-off');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }),
+    );
     const first = drain.start('SIGTERM');
     const second = drain.start('spot-interruption');
     expect(second).toBe(first);
@@ -132,14 +132,6 @@ describe('Drain', () => {
     expect(steps).toEqual(['hand-off', 'shut-down', 'clean-up', 'complete-lifecycle']);
     expect(exits).toEqual([0]);
   });
-
-  /** A drain over the given steps that records its exits and its idling instead of acting on them. */
-  function recordingDrain(steps: DrainSteps): { drain: Drain; exits: number[]; idled: () => number } {
-    const exits: number[] = [];
-    let idled = 0;
-    const drain = new Drain({ logger, steps, exit: (code) => exits.push(code), idleUntilStopped: () => idled++ });
-    return { drain, exits, idled: () => idled };
-  }
 
   test.each(['spot-interruption', 'lifecycle-termination'] as const)(
     'a drain for the instance\'s termination (%s) stays idle instead of exiting, so the container does not restart and rejoin',
@@ -166,32 +158,18 @@ describe('Drain', () => {
 
   test('a hand-off that misses the deadline exits 1 without shutting down cleanly, never cleans up, but still completes the lifecycle action', async () => {
     const steps: string[] = [];
-    const exits: number[] = [];
     let finishHandOff!: () => void;
-    const drain = new Drain({
-      logger,
-      deadlineMs: 50,
-      exit: (code) => exits.push(code),
-      steps: {
-        handOff: () =>
+    const { drain, exits } = recordingDrain(
+      namedSteps(
+        steps,
+        () =>
           new Promise((resolve) => {
             steps.push('hand-off (finishes only when the test says)');
             finishHandOff = () => resolve();
           }),
-        shutDown: () => {
-          steps.push('shut-down');
-          return Promise.resolve();
-        },
-        cleanUp: () => {
-          steps.push('clean-up');
-          return Promise.resolve();
-        },
-        completeLifecycle: () => {
-          steps.push('complete-lifecycle');
-          return Promise.resolve();
-        },
-      },
-    });
+      ),
+      50,
+    );
     await drain.start('lifecycle-termination');
     expect(steps).toEqual(['hand-off (finishes only when the test says)', 'complete-lifecycle']);
     expect(exits).toEqual([1]);
@@ -202,31 +180,18 @@ describe('Drain', () => {
   });
 
   test('a failing hand-off exits 1 without cleaning up', async () => {
-    const exits: number[] = [];
-    const cleanUps: string[] = [];
-    const drain = new Drain({
-      logger,
-      exit: (code) => exits.push(code),
-      steps: {
-        handOff: () => Promise.reject(new Error('store down')),
-        shutDown: () => Promise.resolve(),
-        cleanUp: () => {
-          cleanUps.push('clean-up');
-          return Promise.resolve();
-        },
-      },
-    });
+    const steps: string[] = [];
+    const { drain, exits } = recordingDrain(namedSteps(steps, () => Promise.reject(new Error('store down'))));
     await drain.start('SIGTERM');
     expect(exits).toEqual([1]);
-    expect(cleanUps).toEqual([]);
+    expect(steps).not.toContain('clean-up');
   });
 
   test('a failing clean-up is logged; the broker has left, so it exits 0', async () => {
-    const exits: number[] = [];
-    const drain = new Drain({
-      logger,
-      exit: (code) => exits.push(code),
-      steps: { handOff: () => Promise.resolve(), shutDown: () => Promise.resolve(), cleanUp: () => Promise.reject(new Error('EBUSY')) },
+    const { drain, exits } = recordingDrain({
+      handOff: () => Promise.resolve(),
+      shutDown: () => Promise.resolve(),
+      cleanUp: () => Promise.reject(new Error('EBUSY')),
     });
     await drain.start('SIGTERM');
     expect(exits).toEqual([0]);
