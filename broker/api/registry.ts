@@ -34,6 +34,7 @@ import { listGroupsApi } from './16-list-groups';
 import { apiVersionsApi } from './18-api-versions';
 import { createTopicsApi } from './19-create-topics';
 import { deleteTopicsApi } from './20-delete-topics';
+import { deleteRecordsApi } from './21-delete-records';
 import { initProducerIdApi } from './22-init-producer-id';
 import { describeConfigsApi } from './32-describe-configs';
 import { deleteGroupsApi } from './42-delete-groups';
@@ -56,6 +57,7 @@ export const BROKER_APIS: readonly ApiDefinition[] = [
   apiVersionsApi,
   createTopicsApi,
   deleteTopicsApi,
+  deleteRecordsApi,
   initProducerIdApi,
   describeConfigsApi,
   deleteGroupsApi,

@@ -16,6 +16,7 @@ export enum ApiKey {
   ApiVersions = 18,
   CreateTopics = 19,
   DeleteTopics = 20,
+  DeleteRecords = 21,
   InitProducerId = 22,
   DescribeConfigs = 32,
   DeleteGroups = 42,

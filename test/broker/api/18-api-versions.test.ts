@@ -21,6 +21,7 @@ describe('ApiVersions', () => {
         { apiKey: 18, minVersion: 0, maxVersion: 3 },
         { apiKey: 19, minVersion: 0, maxVersion: 4 },
         { apiKey: 20, minVersion: 0, maxVersion: 3 },
+        { apiKey: 21, minVersion: 0, maxVersion: 1 },
         { apiKey: 22, minVersion: 0, maxVersion: 1 },
         { apiKey: 32, minVersion: 0, maxVersion: 2 },
       ]),
