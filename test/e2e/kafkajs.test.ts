@@ -1,7 +1,8 @@
 /**
  * kafkajs 2.2.4 against a real broker process: admin create/delete topics and configs, a producer
  * and an idempotent producer (acks=all), and the offsets it reads back (latest, earliest, by
- * timestamp). What was produced is read back with kcat.
+ * timestamp). What was produced is read back with kcat. Records deleted with deleteTopicRecords
+ * are skipped by a consumer reading from the beginning.
  */
 import { CompressionTypes, Kafka, logLevel, type Admin } from 'kafkajs';
 import { BrokerProcess } from '../support/broker-process';
@@ -96,6 +97,39 @@ describe('kafkajs', () => {
     expect(messages.map((m) => m.payload)).toEqual(
       Array.from({ length: 100 }, (_, i) => `b${Math.floor(i / 10)}-m${i % 10}`),
     );
+  });
+
+  test('admin.deleteTopicRecords moves the start: consumers from the beginning and ListOffsets earliest begin there', async () => {
+    await admin.createTopics({ topics: [{ topic: 'trimmed', numPartitions: 1 }] });
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: 'trimmed', acks: -1, messages: Array.from({ length: 10 }, (_, i) => ({ value: `t${i}` })) });
+    await producer.disconnect();
+
+    // kafkajs looks the leader up in its metadata cache before loading the topic into it: the
+    // first fetchTopicOffsets does that (and shows the start before).
+    expect(await admin.fetchTopicOffsets('trimmed')).toEqual([{ partition: 0, offset: '10', high: '10', low: '0' }]);
+    // Just acknowledged, so probably still only in the WAL: the broker waits for the upload.
+    await admin.deleteTopicRecords({ topic: 'trimmed', partitions: [{ partition: 0, offset: '6' }] });
+    expect(await admin.fetchTopicOffsets('trimmed')).toEqual([{ partition: 0, offset: '10', high: '10', low: '6' }]);
+
+    const consumer = kafka.consumer({ groupId: 'trimmed-reader', maxWaitTimeInMs: 200 });
+    const received: [string, string][] = [];
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topic: 'trimmed', fromBeginning: true });
+      await consumer.run({
+        eachMessage: ({ message }) => {
+          received.push([message.offset, message.value?.toString() ?? '']);
+          return Promise.resolve();
+        },
+      });
+      const deadline = Date.now() + 30_000;
+      while (received.length < 4 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      await consumer.disconnect();
+    }
+    expect(received).toEqual([6, 7, 8, 9].map((i) => [String(i), `t${i}`]));
   });
 
   test('producing to a topic that does not exist fails when auto-creation is off', async () => {
