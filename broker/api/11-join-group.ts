@@ -11,7 +11,7 @@ import { ApiKey } from '../protocol/api-keys';
 import { ErrorCode } from '../protocol/error-codes';
 import { JoinGroupRequest, JoinGroupResponse } from '../protocol/messages/join-group';
 import { defineApi } from './api';
-import { CLIENT_HOST_UNKNOWN, coordinatorOf } from './groups';
+import { coordinatorOf } from './groups';
 
 /** The first version in which an unknown member must come back with the id it is given. */
 const MEMBER_ID_REQUIRED_VERSION = 4;
@@ -33,7 +33,7 @@ export const joinGroupApi = defineApi({
       memberId: request.memberId,
       groupInstanceId: request.groupInstanceId,
       clientId: context.clientId ?? '',
-      clientHost: CLIENT_HOST_UNKNOWN,
+      clientHost: context.clientHost,
       sessionTimeoutMs: request.sessionTimeoutMs,
       rebalanceTimeoutMs: context.apiVersion === 0 ? request.sessionTimeoutMs : request.rebalanceTimeoutMs,
       protocolType: request.protocolType,

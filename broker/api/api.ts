@@ -56,6 +56,8 @@ export interface RequestContext {
   readonly apiVersion: number;
   readonly correlationId: number;
   readonly clientId: string | null;
+  /** The peer's address as Kafka reports a group member's host: "/" and the IP ("/127.0.0.1"). */
+  readonly clientHost: string;
   readonly services: BrokerServices;
   /** Bound to the connection and the request (api, version, correlation id). */
   readonly log: Logger;

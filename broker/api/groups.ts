@@ -11,12 +11,6 @@ export function coordinatorOf(context: RequestContext): GroupCoordinator | undef
   return context.services.groups;
 }
 
-/**
- * Kafka reports the client host of a member as Java prints its address: "/" and the IP. The
- * request context does not carry the peer address yet, so the host is left empty.
- */
-export const CLIENT_HOST_UNKNOWN = '';
-
 /** Groups per-partition entries by topic, topics and partitions in the order they come. */
 export function byTopic<P extends { readonly topic: string }, R>(
   entries: readonly P[],

@@ -38,6 +38,8 @@ interface Slot {
 
 export class Connection {
   readonly remote: string;
+  /** The peer as Kafka reports a group member's host ("/127.0.0.1"). */
+  private readonly clientHost: string;
   /** Resolves once the socket is closed, whatever the reason. */
   readonly closed: Promise<void>;
   private readonly log: Logger;
@@ -55,6 +57,8 @@ export class Connection {
     private readonly options: ConnectionOptions,
   ) {
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    // An IPv4 peer of a dual-stack listener shows as ::ffff:a.b.c.d; Kafka shows the IPv4 address.
+    this.clientHost = `/${(socket.remoteAddress ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '')}`;
     this.log = options.log.child({ component: 'connection', remote: this.remote });
     this.decoder = new FrameDecoder(options.maxRequestBytes);
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
@@ -133,6 +137,7 @@ export class Connection {
       apiVersion: header.apiVersion,
       correlationId: header.correlationId,
       clientId: header.clientId,
+      clientHost: this.clientHost,
       services: this.options.services,
       signal: this.abort.signal,
       get log() {

@@ -233,7 +233,7 @@ describe('group APIs on the wire', () => {
     expect(described.groups).toEqual([
       {
         errorCode: 0, groupId: 'g', groupState: 'Stable', protocolType: 'consumer', protocolData: 'range', authorizedOperations: 328,
-        members: [{ memberId, groupInstanceId: null, clientId: 'wire-client', clientHost: '', memberMetadata: protocols[0].metadata, memberAssignment: Buffer.from('a') }],
+        members: [{ memberId, groupInstanceId: null, clientId: 'wire-client', clientHost: '/127.0.0.1', memberMetadata: protocols[0].metadata, memberAssignment: Buffer.from('a') }],
       },
       { errorCode: 0, groupId: 'nobody', groupState: 'Dead', protocolType: '', protocolData: '', members: [], authorizedOperations: 328 },
     ]);
