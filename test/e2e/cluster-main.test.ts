@@ -16,6 +16,7 @@ import { ProduceRequest, ProduceResponse } from '../../broker/protocol/messages/
 import { buildRecordBatch } from '../../broker/protocol/record-batch';
 import { WireClient } from '../support/wire-client';
 import { createTopic, kafka, waitForBrokers } from './cluster-clients/workload';
+import { until } from './groups-support';
 
 const ROOT = path.join(__dirname, '..', '..');
 
@@ -93,16 +94,25 @@ test('npm run cluster -- --brokers 3: three brokers in three zones, requests to 
     topicData: [{ name: 'spread', partitionData: [{ index: notOwner, records: buildRecordBatch([{ value: 'x' }]) }] }],
   });
   expect(produced.responses[0].partitionResponses[0].errorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
-  // ...and group members to the group's coordinator, which every broker names alike.
-  const coordinators = await Promise.all(
-    [0, 1, 2].map(async (i) => {
-      const wire = await WireClient.connect(port + i);
-      const answer = await wire.request(FindCoordinatorRequest, FindCoordinatorResponse, 1, { key: 'some-group', keyType: 0 });
-      wire.close();
-      return answer.nodeId;
-    }),
+  // ...and group members to the group's coordinator, which every broker names alike once their
+  // views of the assignment agree (each follows the metadata log by polling it).
+  let coordinators: number[] = [];
+  await until(
+    'the three brokers to name the same coordinator',
+    async () => {
+      coordinators = await Promise.all(
+        [0, 1, 2].map(async (i) => {
+          const wire = await WireClient.connect(port + i);
+          const answer = await wire.request(FindCoordinatorRequest, FindCoordinatorResponse, 1, { key: 'some-group', keyType: 0 });
+          wire.close();
+          return answer.nodeId;
+        }),
+      );
+      return new Set(coordinators).size === 1 && coordinators[0] > 0;
+    },
+    15_000,
+    () => coordinators,
   );
-  expect(new Set(coordinators).size).toBe(1);
   const other = [1, 2, 3].find((node) => node !== coordinators[0])!;
   const toOther = await WireClient.connect(port + other - 1);
   const heartbeat = await toOther.request(HeartbeatRequest, HeartbeatResponse, 1, { groupId: 'some-group', generationId: 1, memberId: 'm' });
