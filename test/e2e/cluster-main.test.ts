@@ -43,7 +43,15 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (child && child.exitCode === null) child.kill('SIGKILL');
+  // After a failed test: SIGTERM, so that the supervisor stops its brokers (they run in their own
+  // process groups, and a SIGKILL would leave them running); SIGKILL only if it does not exit.
+  if (child && child.exitCode === null) {
+    const exited = new Promise((resolve) => child!.once('exit', resolve));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child!.kill('SIGKILL'), 30_000);
+    await exited;
+    clearTimeout(timer);
+  }
   await rm(dataDir, { recursive: true, force: true });
 });
 
