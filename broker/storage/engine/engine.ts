@@ -395,9 +395,7 @@ export class StorageEngine implements Storage {
     if (this.closing || !this.started) {
       throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, 'the broker is shutting down');
     }
-    const log = this.logOf(partition);
-    const gated = this.gate(log);
-    if (gated !== undefined) throw new KafkaError(gated, `this broker does not serve ${partition.topic}-${partition.partition} now`);
+    const log = this.servedLog(partition);
     const settings = this.settingsOf(log.topicId);
     for (const header of headers) {
       if (header.sizeInBytes > settings.maxMessageBytes) {
@@ -601,9 +599,7 @@ export class StorageEngine implements Storage {
   }
 
   async offsetForTimestamp(partition: TopicPartition, timestamp: bigint): Promise<OffsetAndTimestamp> {
-    const log = this.logOf(partition);
-    const gated = this.gate(log);
-    if (gated !== undefined) throw new KafkaError(gated, `this broker does not serve ${partition.topic}-${partition.partition} now`);
+    const log = this.servedLog(partition);
     if (timestamp === LATEST_TIMESTAMP) return { offset: BigInt(log.highWatermark), timestamp: -1n };
     if (timestamp === EARLIEST_TIMESTAMP) return { offset: BigInt(log.logStartOffset), timestamp: -1n };
     const found = await this.reader.offsetForTimestamp(log, Number(timestamp));
@@ -614,9 +610,7 @@ export class StorageEngine implements Storage {
 
   async advanceLogStart(partition: TopicPartition, offset: bigint): Promise<bigint> {
     if (this.closing) throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, 'the broker is shutting down');
-    const log = this.logOf(partition);
-    const gated = this.gate(log);
-    if (gated !== undefined) throw new KafkaError(gated, `this broker does not serve ${partition.topic}-${partition.partition} now`);
+    const log = this.servedLog(partition);
     const committedEnd = this.partitionData(log)?.nextOffset ?? 0;
     if (offset > BigInt(committedEnd)) {
       throw new KafkaError(
@@ -768,6 +762,14 @@ export class StorageEngine implements Storage {
     if (log === undefined) {
       throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no partition ${partition.partition} of topic ${partition.topic}`);
     }
+    return log;
+  }
+
+  /** The partition's log, if this broker serves it now (else the gate's error). */
+  private servedLog(partition: TopicPartition): PartitionLog {
+    const log = this.logOf(partition);
+    const gated = this.gate(log);
+    if (gated !== undefined) throw new KafkaError(gated, `this broker does not serve ${partition.topic}-${partition.partition} now`);
     return log;
   }
 
