@@ -50,9 +50,11 @@ export interface ObjectStore {
   /**
    * Writes the object durably; when this resolves, a crash of this process or machine cannot lose
    * it. Keys are relative to the store's prefix. Throws PreconditionFailedError when `condition`
-   * does not hold.
+   * does not hold. `crc32c`, the body's CRC-32C when the caller has it already (the uploader combines
+   * it from the produced batches' own checksums), spares the store a pass over the body; S3 checks
+   * it against the bytes it receives.
    */
-  put(key: string, body: Buffer, condition?: WriteCondition): Promise<ObjectInfo>;
+  put(key: string, body: Buffer, condition?: WriteCondition, crc32c?: number): Promise<ObjectInfo>;
   /** The object's bytes (or the range's). Throws ObjectNotFoundError. */
   get(key: string, range?: ByteRange): Promise<Buffer>;
   /** The object's size and ETag, or undefined when it does not exist. */

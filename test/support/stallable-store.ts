@@ -20,13 +20,13 @@ export function stallableStore(root: string): StallableStore {
   let waiting = 0;
   const store: ObjectStore = {
     location: inner.location,
-    async put(key, body, condition) {
+    async put(key, body, condition, crc32c) {
       if (key.startsWith('data/')) {
         waiting++;
         await gate;
         waiting--;
       }
-      return inner.put(key, body, condition);
+      return inner.put(key, body, condition, crc32c);
     },
     get: (key, range) => inner.get(key, range),
     head: (key) => inner.head(key),

@@ -32,7 +32,7 @@ import {
   type TopicRecord,
 } from '../../metadata';
 import { ErrorCode, KafkaError } from '../../protocol/error-codes';
-import { batchesOf, setBaseOffset, setLogAppendTime, type RecordBatchHeader } from '../../protocol/record-batch';
+import { batchesOf, recordSetCrc32c, setBaseOffset, setLogAppendTime, type RecordBatchHeader } from '../../protocol/record-batch';
 import type { ObjectStore } from '../object-store';
 import {
   EARLIEST_TIMESTAMP,
@@ -414,6 +414,7 @@ export class StorageEngine implements Storage {
     const appendTimeMs = Date.now();
     const started = performance.now();
     let chunk: Chunk | undefined;
+    let payloadCrc = 0;
     try {
       await this.wal.append({
         payloadBytes: records.length,
@@ -424,13 +425,16 @@ export class StorageEngine implements Storage {
           const duplicate = log.producers.check(headers);
           if (duplicate) throw new DuplicateAppend(duplicate);
           const baseOffset = this.assignOffsets(log, records, headers, settings.logAppendTime ? appendTimeMs : undefined);
+          // From the batches' CRCs, checked at validation: the WAL and the upload need no pass of their own.
+          payloadCrc = recordSetCrc32c(records);
           return {
             fields: { epoch: this.epochValue, topicId: log.topicIdBytes, partition: log.partition, baseOffset, recordCount: log.nextOffset - baseOffset },
             payload: records,
+            payloadCrc,
           };
         },
         placed: (payload, walPosition, walLength) => {
-          chunk = this.addChunk(log, payload, walPosition, walLength, appendTimeMs);
+          chunk = this.addChunk(log, payload, payloadCrc, walPosition, walLength, appendTimeMs);
         },
       });
     } catch (error) {
@@ -465,8 +469,8 @@ export class StorageEngine implements Storage {
     return baseOffset;
   }
 
-  private addChunk(log: PartitionLog, payload: Buffer, walPosition: number, walLength: number, placedAtMs: number): Chunk {
-    const chunk = this.tailChunk(log, payload, walPosition, walLength, placedAtMs);
+  private addChunk(log: PartitionLog, payload: Buffer, payloadCrc: number, walPosition: number, walLength: number, placedAtMs: number): Chunk {
+    const chunk = this.tailChunk(log, payload, payloadCrc, walPosition, walLength, placedAtMs);
     this.uploader.add(chunk);
     return chunk;
   }
@@ -475,7 +479,7 @@ export class StorageEngine implements Storage {
    * Makes WAL data (just placed, or replayed at start) the partition's newest in-memory chunk:
    * records its idempotent producers' batches, and copies it into the log cache.
    */
-  private tailChunk(log: PartitionLog, payload: Buffer, walPosition: number, walLength: number, placedAtMs: number): Chunk {
+  private tailChunk(log: PartitionLog, payload: Buffer, payloadCrc: number, walPosition: number, walLength: number, placedAtMs: number): Chunk {
     const stored = [...batchesOf(payload)].map((batch) => batch.header);
     const writes = producerWritesOf(stored);
     log.producers.record(writes);
@@ -487,6 +491,7 @@ export class StorageEngine implements Storage {
       walPosition,
       walLength,
       payloadBytes: payload.length,
+      payloadCrc,
       maxTimestamp: Math.max(...stored.map((header) => Number(header.maxTimestamp))),
       producerWrites: writes,
       placedAtMs,
@@ -663,7 +668,8 @@ export class StorageEngine implements Storage {
     }
     log.nextOffset = nextOffset;
     log.advanceHighWatermark(nextOffset);
-    const chunk = this.tailChunk(log, record.payload, record.position, record.length, Date.now());
+    // The WAL record's own CRC checked these bytes as they were read back.
+    const chunk = this.tailChunk(log, record.payload, recordSetCrc32c(record.payload), record.position, record.length, Date.now());
     chunk.durable = true;
     return chunk;
   }

@@ -21,6 +21,8 @@ export interface Chunk extends CacheEntry {
   /** The WAL record's length, header included. */
   readonly walLength: number;
   readonly payloadBytes: number;
+  /** The payload's CRC-32C (see recordSetCrc32c): the upload's checksum is combined from these. */
+  readonly payloadCrc: number;
   readonly maxTimestamp: number;
   readonly producerWrites: readonly ProducerBatchWrite[];
   /** When it entered the WAL queue (Date.now()), for the upload age threshold. */

@@ -14,6 +14,7 @@
  * data that nobody committed, and the error is logged for the cluster layer to act on.
  */
 import { randomBytes } from 'node:crypto';
+import { crc32c } from '@node-rs/crc32';
 import type { Logger } from 'pino';
 import {
   partitionDataKey,
@@ -24,6 +25,7 @@ import {
   type ProducerRecord,
 } from '../../metadata';
 import type { ObjectStore } from '../object-store';
+import { crc32cCombine } from '../../protocol/crc32c-combine';
 import { Deque } from './deque';
 import { allocateDataObject } from './data-object';
 import type { Chunk, PartitionLog } from './partition-log';
@@ -241,7 +243,14 @@ export class Uploader {
         at += cached ? cached.copy(body, at) : (await this.options.readPayload(chunk)).copy(body, at);
       }
     }
-    await this.retrying(`upload ${upload.key}`, () => this.options.store.put(upload.key, body));
+    // The body's CRC-32C from its parts' (each chunk's, combined) and the index's: no pass over the data.
+    let crc = 0;
+    for (const group of upload.groups) {
+      for (const chunk of group.chunks) crc = crc32cCombine(crc, chunk.payloadCrc, chunk.payloadBytes);
+    }
+    const dataBytes = parts.reduce((sum, part) => sum + part.size, 0);
+    crc = crc32c(body.subarray(dataBytes), crc);
+    await this.retrying(`upload ${upload.key}`, () => this.options.store.put(upload.key, body, undefined, crc));
     this.bodies.release(body);
     upload.object = { key: upload.key, sizeBytes: body.length, parts };
     this.stats.objects++;

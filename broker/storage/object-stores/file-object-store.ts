@@ -47,18 +47,18 @@ export class FileObjectStore implements ObjectStore {
     this.location = `file://${root}`;
   }
 
-  async put(key: string, body: Buffer, condition?: WriteCondition): Promise<ObjectInfo> {
+  async put(key: string, body: Buffer, condition?: WriteCondition, crc32c?: number): Promise<ObjectInfo> {
     try {
-      return await this.putOnce(key, body, condition);
+      return await this.putOnce(key, body, condition, crc32c);
     } catch (error) {
       // A directory this store created earlier was removed behind its back: create it again.
       if (!isCode(error, 'ENOENT') || this.knownDirectories.size === 0) throw error;
       this.knownDirectories.clear();
-      return this.putOnce(key, body, condition);
+      return this.putOnce(key, body, condition, crc32c);
     }
   }
 
-  private async putOnce(key: string, body: Buffer, condition?: WriteCondition): Promise<ObjectInfo> {
+  private async putOnce(key: string, body: Buffer, condition: WriteCondition | undefined, crc32c: number | undefined): Promise<ObjectInfo> {
     const finalPath = this.pathOf(key);
     await this.ensureDirectory(path.dirname(finalPath));
     const temp = await this.writeTemp(body);
@@ -83,7 +83,7 @@ export class FileObjectStore implements ObjectStore {
     } finally {
       if (!renamed) await fs.rm(temp, { force: true });
     }
-    return { key, sizeBytes: body.length, etag: etagOf(body) };
+    return { key, sizeBytes: body.length, etag: etagOf(body, crc32c) };
   }
 
   async get(key: string, range?: ByteRange): Promise<Buffer> {
@@ -313,9 +313,9 @@ function validateRange(key: string, range: ByteRange): void {
 /** Bodies up to this size get an MD5 ETag as on S3; larger ones a CRC-32C (see the header). */
 const MD5_ETAG_MAX_BYTES = 1024 * 1024;
 
-export function etagOf(body: Buffer): string {
+export function etagOf(body: Buffer, knownCrc32c?: number): string {
   if (body.length <= MD5_ETAG_MAX_BYTES) return `"${createHash('md5').update(body).digest('hex')}"`;
-  return `"crc32c-${crc32c(body).toString(16).padStart(8, '0')}-${body.length}"`;
+  return `"crc32c-${(knownCrc32c ?? crc32c(body)).toString(16).padStart(8, '0')}-${body.length}"`;
 }
 
 function normalizeEtag(etag: string): string {

@@ -71,7 +71,7 @@ export class S3ObjectStore implements ObjectStore {
       });
   }
 
-  async put(key: string, body: Buffer, condition?: WriteCondition): Promise<ObjectInfo> {
+  async put(key: string, body: Buffer, condition?: WriteCondition, knownCrc32c?: number): Promise<ObjectInfo> {
     try {
       const output = await this.client.send(
         new PutObjectCommand({
@@ -81,7 +81,7 @@ export class S3ObjectStore implements ObjectStore {
           ContentLength: body.length,
           // S3 verifies it; computed natively here, the SDK would compute its own CRC in JavaScript
           // on the event loop (tens of milliseconds per 8 MiB object).
-          ChecksumCRC32C: crc32cBase64(body),
+          ChecksumCRC32C: crc32cBase64(knownCrc32c ?? crc32c(body)),
           IfNoneMatch: condition && 'ifNoneMatch' in condition ? condition.ifNoneMatch : undefined,
           IfMatch: condition && 'ifMatch' in condition ? condition.ifMatch : undefined,
         }),
@@ -156,9 +156,9 @@ export class S3ObjectStore implements ObjectStore {
   }
 }
 
-function crc32cBase64(body: Buffer): string {
+function crc32cBase64(crc: number): string {
   const checksum = Buffer.alloc(4);
-  checksum.writeUInt32BE(crc32c(body), 0);
+  checksum.writeUInt32BE(crc, 0);
   return checksum.toString('base64');
 }
 

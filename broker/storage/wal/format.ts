@@ -29,6 +29,7 @@
  *   48 u32 CRC-32C of [0, 48)
  */
 import { crc32c } from '@node-rs/crc32';
+import { crc32cCombine } from '../../protocol/crc32c-combine';
 
 export const RECORD_HEADER_BYTES = 64;
 export const RECORD_VERSION = 1;
@@ -103,17 +104,21 @@ export function placement(
 
 /**
  * Encodes a record as its header (with the CRC over the rest of the header and the payload) and the
- * payload itself, which is written as is: no copy of the data on the hot path.
+ * payload itself, which is written as is: no copy of the data on the hot path. `payloadCrc`, the
+ * payload's CRC-32C when the caller has it already, spares reading the payload again.
  */
 export function encodeRecord(
   type: RecordType,
   position: number,
   fields: DataRecordFields,
   payload: Buffer = EMPTY,
+  payloadCrc?: number,
 ): [header: Buffer, payload: Buffer] {
   const header = Buffer.allocUnsafe(RECORD_HEADER_BYTES);
   writeRecordHeader(header, type, position, RECORD_HEADER_BYTES + payload.length, fields);
-  header.writeUInt32BE(crc32c(payload, crc32c(header.subarray(8))), 4);
+  const headerCrc = crc32c(header.subarray(8));
+  const crc = payloadCrc === undefined ? crc32c(payload, headerCrc) : crc32cCombine(headerCrc, payloadCrc, payload.length);
+  header.writeUInt32BE(crc, 4);
   return [header, payload];
 }
 

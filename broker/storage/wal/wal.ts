@@ -101,8 +101,11 @@ export interface WalAppend {
   readonly payloadBytes: number;
   /** Date.now() after which waiting for space fails with WalFullError. */
   readonly deadline: number;
-  /** Called synchronously when the record gets `position`: returns its fields and payload. */
-  place(position: number): { fields: DataRecordFields; payload: Buffer };
+  /**
+   * Called synchronously when the record gets `position`: returns its fields, its payload and,
+   * when the caller knows it, the payload's CRC-32C (then the WAL does not read the payload).
+   */
+  place(position: number): { fields: DataRecordFields; payload: Buffer; payloadCrc?: number };
   /**
    * Called synchronously after `place` with the payload that will be written: the caller's own
    * buffer (no copy is made), which must not change from now on.
@@ -403,11 +406,11 @@ export class WriteAheadLog {
       return this.placeRecord(
         request.payloadBytes,
         (position) => {
-          const { fields, payload } = request.place(position);
+          const { fields, payload, payloadCrc } = request.place(position);
           if (payload.length !== request.payloadBytes) {
             throw new Error(`WAL append announced ${request.payloadBytes} bytes but placed ${payload.length}`);
           }
-          const record = encodeRecord(RecordType.Data, position, { ...fields, epoch: this.epoch }, payload);
+          const record = encodeRecord(RecordType.Data, position, { ...fields, epoch: this.epoch }, payload, payloadCrc);
           request.placed?.(payload, position, RECORD_HEADER_BYTES + payload.length);
           return record;
         },

@@ -125,8 +125,8 @@ test('a create-only write whose response was lost is recognised as our own and a
   // The first conditional put lands but reports a precondition failure, as a retried S3 PUT would.
   let failNext = true;
   const lossy: ObjectStore = Object.assign(Object.create(store) as ObjectStore, {
-    async put(key: string, body: Buffer, condition?: WriteCondition) {
-      const info = await store.put(key, body, condition);
+    async put(key: string, body: Buffer, condition?: WriteCondition, crc32c?: number) {
+      const info = await store.put(key, body, condition, crc32c);
       if (condition && failNext) {
         failNext = false;
         throw new PreconditionFailedError(key);

@@ -4,7 +4,9 @@ import {
   buildRecordBatch,
   readBatchHeader,
   readRecords,
+  recordSetCrc32c,
   setBaseOffset,
+  setLogAppendTime,
   validateProducedRecords,
 } from '../../../broker/protocol/record-batch';
 
@@ -58,4 +60,17 @@ describe('buildRecordBatch', () => {
     batch.writeBigInt64BE(5000n, 35);
     expect(readRecords(batch).map((r) => r.timestamp)).toEqual([5000n, 5000n, 5000n]);
   });
+});
+
+test('recordSetCrc32c is the CRC-32C of the whole record set, after the broker patches offsets and append times', () => {
+  const batches = [1, 7, 300].map((count, b) =>
+    buildRecordBatch(Array.from({ length: count }, (_, i) => ({ key: `k${b}-${i}`, value: 'v'.repeat((i * 13) % 200) }))),
+  );
+  const records = Buffer.concat(batches);
+  expect(recordSetCrc32c(records)).toBe(crc32c(records));
+  setBaseOffset(records, 1_000_000n, 0);
+  setBaseOffset(records, 1_000_001n, batches[0].length);
+  setLogAppendTime(records, 1_700_000_000_000n, batches[0].length + batches[1].length);
+  expect(recordSetCrc32c(records)).toBe(crc32c(records));
+  expect(recordSetCrc32c(Buffer.alloc(0))).toBe(crc32c(Buffer.alloc(0)));
 });

@@ -2,10 +2,11 @@
  * The storage engine end to end on real files: WAL with fsync, local-directory object store.
  */
 import { rm } from 'node:fs/promises';
+import * as path from 'node:path';
 import { ErrorCode } from '../../../../broker/protocol/error-codes';
-import { batchesOf } from '../../../../broker/protocol/record-batch';
+import { batchesOf, buildRecordBatch, validateProducedRecords } from '../../../../broker/protocol/record-batch';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP } from '../../../../broker/storage/storage';
-import { batch, engineFixture, produce, readAll } from './helpers';
+import { batch, checksumCheckingStore, engineFixture, produce, readAll } from './helpers';
 
 const fixture = engineFixture();
 
@@ -52,6 +53,25 @@ test('data is uploaded into few multi-partition objects and the WAL is trimmed',
   await engine.flush();
   expect(engine.statistics.walUsedBytes).toBeLessThan(128);
   for (let p = 0; p < 4; p++) expect((await readAll(engine, 'a', p)).length).toBe(100);
+});
+
+test('each object is uploaded with the CRC-32C of its bytes, combined from the batches\' own checksums', async () => {
+  const objects = checksumCheckingStore(path.join(fixture.dirs.root, 'objects'));
+  // A log cache of 8 KiB: most chunks are read back from the WAL for their upload.
+  const engine = await fixture.start({ objectStore: objects.store, logCacheMiB: 8 / 1024, uploadAgeMs: 3_600_000 });
+  await engine.createTopic('plain', 3, {});
+  await engine.createTopic('stamped', 1, { 'message.timestamp.type': 'LogAppendTime' });
+  for (let i = 0; i < 60; i++) {
+    // Several batches in one append, of odd sizes.
+    const records = Buffer.concat([0, 1, 2].map((b) => buildRecordBatch([{ key: null, value: `v${i}-${b}-${'z'.repeat((i * 37 + b) % 300)}` }])));
+    const headers = validateProducedRecords(records, 1 << 20);
+    await engine.append({ topic: i % 2 === 0 ? 'plain' : 'stamped', partition: i % 2 === 0 ? i % 3 : 0 }, records, headers, { timeoutMs: 10_000 });
+  }
+  await engine.flush();
+  expect(engine.statistics.objects).toBeGreaterThan(0);
+  expect(objects.checked()).toBe(engine.statistics.objects);
+  expect(objects.mismatches).toEqual([]);
+  expect((await readAll(engine, 'stamped', 0)).length).toBe(90);
 });
 
 test('a retried idempotent batch is answered with its original offsets, before and after a restart', async () => {

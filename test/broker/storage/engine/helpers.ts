@@ -2,9 +2,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { crc32c } from '@node-rs/crc32';
 import pino from 'pino';
 import { buildRecordBatch, readRecords, batchesOf, validateProducedRecords, type RecordBatchOptions } from '../../../../broker/protocol/record-batch';
 import { createStorage, type StorageEngine, type StorageOptions } from '../../../../broker/storage';
+import type { ObjectStore } from '../../../../broker/storage/object-store';
+import { FileObjectStore } from '../../../../broker/storage/object-stores';
 
 export const silentLogger = pino({ level: 'silent' });
 
@@ -124,4 +127,30 @@ export async function readAll(engine: StorageEngine, topic: string, partition: n
       offset = header.baseOffset + BigInt(header.lastOffsetDelta) + 1n;
     }
   }
+}
+
+/**
+ * A local-directory store that checks, as S3 does, every CRC-32C a writer hands it with a body
+ * against the body itself (the uploader combines it from the batches' checksums instead of
+ * reading the body).
+ */
+export function checksumCheckingStore(root: string): { store: ObjectStore; checked: () => number; mismatches: string[] } {
+  const inner = new FileObjectStore(root);
+  let checked = 0;
+  const mismatches: string[] = [];
+  const store: ObjectStore = {
+    location: inner.location,
+    put(key, body, condition, knownCrc32c) {
+      if (knownCrc32c !== undefined) {
+        checked++;
+        if (crc32c(body) !== knownCrc32c) mismatches.push(`${key}: given ${knownCrc32c}, body has ${crc32c(body)}`);
+      }
+      return inner.put(key, body, condition, knownCrc32c);
+    },
+    get: (key, range) => inner.get(key, range),
+    head: (key) => inner.head(key),
+    list: (prefix, startAfter) => inner.list(prefix, startAfter),
+    delete: (key) => inner.delete(key),
+  };
+  return { store, checked: () => checked, mismatches };
 }
