@@ -1,6 +1,7 @@
 /**
- * A local-directory object store whose data-object writes (`data/...`) hang while it is stalled;
- * the metadata log and the leases keep working. For tests of uploads that cannot finish.
+ * A local-directory object store whose writes of some keys hang while it is stalled: by default
+ * the data objects (`data/...`), while the metadata log and the leases keep working. For tests of
+ * uploads (or commits) that cannot finish.
  */
 import { FileObjectStore } from '../../broker/storage/object-stores';
 import type { ObjectStore } from '../../broker/storage/object-store';
@@ -9,11 +10,11 @@ export interface StallableStore {
   readonly store: ObjectStore;
   stall(): void;
   resume(): void;
-  /** Data-object writes waiting for resume(). */
+  /** Writes waiting for resume(). */
   stalledPuts(): number;
 }
 
-export function stallableStore(root: string): StallableStore {
+export function stallableStore(root: string, stalls: (key: string) => boolean = (key) => key.startsWith('data/')): StallableStore {
   const inner = new FileObjectStore(root);
   let release: (() => void) | undefined;
   let gate: Promise<void> = Promise.resolve();
@@ -21,7 +22,7 @@ export function stallableStore(root: string): StallableStore {
   const store: ObjectStore = {
     location: inner.location,
     async put(key, body, condition, crc32c) {
-      if (key.startsWith('data/')) {
+      if (stalls(key)) {
         waiting++;
         await gate;
         waiting--;

@@ -79,6 +79,7 @@ export class Uploader {
   private queuedBytes = 0;
   private readonly uploads: Upload[] = [];
   private committing = false;
+  private putsInFlight = 0;
   /** Flushes in progress: each waits until the WAL is trimmed past `target`. */
   private flushWaiters: { target: number; resolve: () => void }[] = [];
   /** The WAL position after the last chunk added, and after the last chunk cut. */
@@ -125,10 +126,13 @@ export class Uploader {
       this.resolveFlushIfDone();
       return;
     }
-    while (this.uploads.length < this.options.maxConcurrentUploads && this.cutIsDue()) {
+    // The limit counts PUTs in progress (each holds a body): uploads waiting for their commit hold
+    // none, and counting them kept the store idle while the metadata log committed.
+    while (this.putsInFlight < this.options.maxConcurrentUploads && this.cutIsDue()) {
       const upload = this.cut();
       if (upload === undefined) break;
       this.uploads.push(upload);
+      this.putsInFlight++;
       void this.put(upload);
     }
     if (this.queue.length > 0) this.scheduleAgeTimer();
@@ -217,8 +221,11 @@ export class Uploader {
       this.stuck = true;
       this.resolveFlushIfDone();
       return;
+    } finally {
+      this.putsInFlight--;
     }
     upload.putDone = true;
+    this.kick(); // the next PUT may start while this one waits for its commit
     await this.commitReady();
   }
 

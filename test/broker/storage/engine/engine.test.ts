@@ -6,6 +6,8 @@ import * as path from 'node:path';
 import { ErrorCode } from '../../../../broker/protocol/error-codes';
 import { batchesOf, buildRecordBatch, validateProducedRecords } from '../../../../broker/protocol/record-batch';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP } from '../../../../broker/storage/storage';
+import { LOG_PREFIX } from '../../../../broker/metadata/entry';
+import { stallableStore } from '../../../support/stallable-store';
 import { batch, checksumCheckingStore, engineFixture, produce, readAll } from './helpers';
 
 const fixture = engineFixture();
@@ -72,6 +74,23 @@ test('each object is uploaded with the CRC-32C of its bytes, combined from the b
   expect(objects.checked()).toBe(engine.statistics.objects);
   expect(objects.mismatches).toEqual([]);
   expect((await readAll(engine, 'stamped', 0)).length).toBe(90);
+});
+
+test('uploads go on while the metadata log is slow to commit the ones before', async () => {
+  const objects = stallableStore(path.join(fixture.dirs.root, 'objects'), (key) => key.startsWith(LOG_PREFIX));
+  const engine = await fixture.start({ objectStore: objects.store, maxConcurrentUploads: 1, uploadSizeMiB: 16 / 1024, uploadAgeMs: 3_600_000 });
+  await engine.createTopic('slow-commit', 1, {});
+  objects.stall();
+  const value = 'c'.repeat(4000);
+  for (let i = 0; i < 20; i++) await produce(engine, 'slow-commit', 0, [value]);
+  // One PUT at a time, and the first object's commit hangs: the next objects are written anyway.
+  while (engine.statistics.objects < 3) await new Promise((resolve) => setTimeout(resolve, 5));
+  expect(objects.stalledPuts()).toBe(1);
+  expect(engine.statistics.commits).toBe(0);
+  objects.resume();
+  await engine.flush();
+  expect(engine.statistics.commits).toBeGreaterThan(0);
+  expect((await readAll(engine, 'slow-commit', 0)).length).toBe(20);
 });
 
 test('a retried idempotent batch is answered with its original offsets, before and after a restart', async () => {
