@@ -315,10 +315,13 @@ export class Uploader {
     const sinceMs = Date.now() - this.lastTrimAtMs;
     const due = this.flushWaiters.length > 0 || this.options.walPressure() || sinceMs >= TRIM_INTERVAL_MS;
     if (!due) {
-      this.trimTimer ??= setTimeout(() => {
-        this.trimTimer = undefined;
-        void this.trimIfDue().finally(() => this.kick());
-      }, TRIM_INTERVAL_MS - sinceMs);
+      if (this.trimTimer === undefined) {
+        this.trimTimer = setTimeout(() => {
+          this.trimTimer = undefined;
+          void this.trimIfDue().finally(() => this.kick());
+        }, TRIM_INTERVAL_MS - sinceMs);
+        this.trimTimer.unref(); // housekeeping: it must not keep a process alive (close() trims anyway)
+      }
       return;
     }
     this.trimming = true;
@@ -371,6 +374,7 @@ export class Uploader {
       this.ageTimer = undefined;
       this.kick();
     }, dueInMs);
+    this.ageTimer.unref(); // as the trim timer: flush() uploads without waiting for it
   }
 
   /** Flushes end when the WAL is trimmed past their target, or when nothing more can be committed (stuck or stopped). */
