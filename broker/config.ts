@@ -40,6 +40,7 @@ export interface BrokerConfig {
   readonly walCapacityMiB: number;
   readonly uploadSizeMiB: number;
   readonly uploadAgeMs: number;
+  readonly uploadConcurrency: number;
   readonly readCacheMiB: number;
   readonly logCacheMiB: number;
   readonly maxRequestBytes: number;
@@ -258,6 +259,13 @@ const OPTIONS: { [K in keyof BrokerConfig]: OptionSpec<K> } = {
     description: 'upload an object once its oldest data is this old',
     defaultText: '250',
     parse: withDefault(250, integer(1, 3600_000)),
+  },
+  uploadConcurrency: {
+    key: 'uploadConcurrency',
+    valueName: 'N',
+    description: 'object PUTs in flight at once (each holds one object body in memory); S3 answers an 8 MiB PUT in about 100-300 ms, so one broker uploads at most N x 8 MiB per such round trip',
+    defaultText: '8',
+    parse: withDefault(8, integer(1, 256)),
   },
   readCacheMiB: {
     key: 'readCacheMiB',

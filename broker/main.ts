@@ -62,6 +62,7 @@ export async function startBroker(
       walCapacityMiB: config.walCapacityMiB,
       uploadSizeMiB: config.uploadSizeMiB,
       uploadAgeMs: config.uploadAgeMs,
+      maxConcurrentUploads: config.uploadConcurrency,
       readCacheMiB: config.readCacheMiB,
       logCacheMiB: config.logCacheMiB,
       messageMaxBytes: config.messageMaxBytes,

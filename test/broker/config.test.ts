@@ -23,6 +23,7 @@ describe('parseConfig', () => {
       walCapacityMiB: 2048,
       uploadSizeMiB: 8,
       uploadAgeMs: 250,
+      uploadConcurrency: 8,
       maxRequestBytes: 104857600,
       messageMaxBytes: 1048588,
       readCacheMiB: 128,
@@ -33,6 +34,8 @@ describe('parseConfig', () => {
   test('the caches that bound memory are set by flag or variable', () => {
     expect(parse(['--log-cache-mib', '32', '--read-cache-mib', '16'])).toMatchObject({ logCacheMiB: 32, readCacheMiB: 16 });
     expect(parse([], { DK_LOG_CACHE_MIB: '8' }).logCacheMiB).toBe(8);
+    // Each PUT in flight holds one object body.
+    expect(parse(['--upload-concurrency', '16']).uploadConcurrency).toBe(16);
   });
 
   test('--data-dir moves the WAL and the objects unless they are given', () => {
@@ -86,6 +89,7 @@ describe('parseConfig', () => {
     [['--object-store', 's3://ab'], {}, 'bucket names have at least 3 characters'],
     [['--s3-endpoint', 'localhost:9000'], {}, 'invalid --s3-endpoint: "localhost:9000"; expected an http:// or https:// URL'],
     [['--default-partitions', '0'], {}, 'invalid --default-partitions: "0"; expected an integer from 1 to 100000'],
+    [['--upload-concurrency', '0'], {}, 'invalid --upload-concurrency: "0"; expected an integer from 1 to 256'],
     [['--log-level', 'loud'], {}, 'expected fatal, error, warn, info, debug, trace, silent'],
     [['--bogus', '1'], {}, 'unknown flag --bogus (see --help)'],
     [['--port'], {}, 'flag --port needs a value'],

@@ -255,7 +255,7 @@ export class StorageEngine implements Storage {
       logger: this.logger.child({ component: 'uploader' }),
       uploadBytes: this.options.uploadBytes ?? 8 * MiB,
       uploadAgeMs: this.options.uploadAgeMs ?? 250,
-      maxConcurrentUploads: this.options.maxConcurrentUploads ?? 4,
+      maxConcurrentUploads: this.options.maxConcurrentUploads ?? 8,
       startPosition: this.wal.trimPosition,
       keyPrefix: `${this.options.nodeId}-${this.epochValue}`,
       readPayload: (chunk) => this.wal.readPayload(chunk.walPosition, chunk.walLength),
