@@ -77,6 +77,8 @@ const TRIM_INTERVAL_MS = 1000;
 export class Uploader {
   private readonly queue = new Deque<Chunk>();
   private queuedBytes = 0;
+  /** The front of the queue known to be durable: how many chunks, and their payload bytes. */
+  private readonly durablePrefix = { chunks: 0, bytes: 0 };
   private readonly uploads: Upload[] = [];
   private committing = false;
   private putsInFlight = 0;
@@ -174,9 +176,16 @@ export class Uploader {
   private cutIsDue(): boolean {
     const head = this.queue.peek();
     if (head === undefined || !head.durable) return false;
+    // Chunks become durable in WAL order: extend the durable prefix from where it ended.
+    for (let next = this.queue.at(this.durablePrefix.chunks); next?.durable; next = this.queue.at(this.durablePrefix.chunks)) {
+      this.durablePrefix.chunks++;
+      this.durablePrefix.bytes += next.payloadBytes;
+    }
+    // By size, only once the durable chunks fill an object: with a free PUT slot, cutting when the
+    // queue (durable or not) reached the size made objects of half the size, twice as many PUTs.
     return (
       this.flushWaiters.some((waiter) => waiter.target > this.cutEnd) ||
-      this.queuedBytes >= this.options.uploadBytes ||
+      this.durablePrefix.bytes >= this.options.uploadBytes ||
       Date.now() - head.placedAtMs >= this.options.uploadAgeMs
     );
   }
@@ -187,6 +196,8 @@ export class Uploader {
     for (let head = this.queue.peek(); head?.durable && (chunks.length === 0 || bytes + head.payloadBytes <= this.options.uploadBytes); head = this.queue.peek()) {
       this.queue.shift();
       this.queuedBytes -= head.payloadBytes;
+      this.durablePrefix.chunks = Math.max(0, this.durablePrefix.chunks - 1);
+      this.durablePrefix.bytes = Math.max(0, this.durablePrefix.bytes - head.payloadBytes);
       chunks.push(head);
       bytes += head.payloadBytes;
     }

@@ -57,6 +57,19 @@ test('data is uploaded into few multi-partition objects and the WAL is trimmed',
   for (let p = 0; p < 4; p++) expect((await readAll(engine, 'a', p)).length).toBe(100);
 });
 
+test('objects are cut at the size threshold from durable data: concurrent appends do not make small objects', async () => {
+  const engine = await fixture.start({ uploadSizeMiB: 0.25, uploadAgeMs: 3_600_000 });
+  await engine.createTopic('burst', 4, {});
+  const value = 'b'.repeat(8 * 1024 - 100); // the key repeats the value: records of 16 KiB
+  // 64 appends of 16 KiB in flight at once: placed together, durable one after the other.
+  await Promise.all(Array.from({ length: 64 }, (_, i) => produce(engine, 'burst', i % 4, [value])));
+  await engine.flush();
+  // 1 MiB in objects of at most 256 KiB: four, five with a remainder; cutting on queued
+  // (not yet durable) bytes made one object per chunk or two.
+  expect(engine.statistics.objects).toBeGreaterThanOrEqual(4);
+  expect(engine.statistics.objects).toBeLessThanOrEqual(5);
+});
+
 test('each object is uploaded with the CRC-32C of its bytes, combined from the batches\' own checksums', async () => {
   const objects = checksumCheckingStore(path.join(fixture.dirs.root, 'objects'));
   // A log cache of 8 KiB: most chunks are read back from the WAL for their upload.
