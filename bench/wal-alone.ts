@@ -8,7 +8,7 @@
 import { rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import pino from 'pino';
-import { WriteAheadLog } from '../broker/storage/wal/wal';
+import { WriteAheadLog, type WalSyncMode } from '../broker/storage/wal/wal';
 
 export interface WalAloneResult {
   readonly mibPerSecond: number;
@@ -16,9 +16,16 @@ export interface WalAloneResult {
   readonly flushMs: { p50: number; p99: number; max: number };
 }
 
-export async function measureWalAlone(walDir: string, capacityBytes: number, recordBytes: number, callers: number, durationMs: number): Promise<WalAloneResult> {
+export async function measureWalAlone(
+  walDir: string,
+  capacityBytes: number,
+  recordBytes: number,
+  callers: number,
+  durationMs: number,
+  syncMode: WalSyncMode,
+): Promise<WalAloneResult> {
   const dir = path.join(walDir, `wal-alone-${process.pid}`);
-  const wal = await WriteAheadLog.open({ dir, nodeId: 0, capacityBytes, logger: pino({ level: 'silent' }) }, 1, () => undefined);
+  const wal = await WriteAheadLog.open({ dir, nodeId: 0, capacityBytes, syncMode, logger: pino({ level: 'silent' }) }, 1, () => undefined);
   try {
     const payload = Buffer.alloc(recordBytes, 0x77);
     const topicId = Buffer.alloc(16);

@@ -12,6 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { LOG_LEVELS, type LogLevel } from './log';
+import { DEFAULT_WAL_SYNC_MODE, type WalSyncMode } from './storage/wal/wal';
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -38,6 +39,7 @@ export interface BrokerConfig {
   readonly defaultPartitions: number;
   readonly autoCreateTopics: boolean;
   readonly walCapacityMiB: number;
+  readonly walSync: WalSyncMode;
   readonly uploadSizeMiB: number;
   readonly uploadAgeMs: number;
   readonly uploadConcurrency: number;
@@ -129,6 +131,13 @@ function objectStoreUrl(value: string): string {
   if (url.protocol === 'file:' && url.host === '' && url.pathname.length > 1) return value;
   if (url.protocol === 's3:' && url.hostname.length >= 3) return value;
   throw new Error('file:///absolute/path or s3://bucket/prefix (bucket names have at least 3 characters)');
+}
+
+const WAL_SYNC_MODES: readonly WalSyncMode[] = ['fdatasync', 'dsync'];
+
+function walSyncMode(value: string): WalSyncMode {
+  if ((WAL_SYNC_MODES as readonly string[]).includes(value)) return value as WalSyncMode;
+  throw new Error(WAL_SYNC_MODES.join(' or '));
 }
 
 function logLevel(value: string): LogLevel {
@@ -245,6 +254,13 @@ const OPTIONS: { [K in keyof BrokerConfig]: OptionSpec<K> } = {
     description: 'WAL capacity; produces wait (then fail, retriably) when it is full',
     defaultText: '2048',
     parse: withDefault(2048, integer(1, 1024 * 1024)),
+  },
+  walSync: {
+    key: 'walSync',
+    valueName: 'fdatasync|dsync',
+    description: 'how a WAL flush is made durable: write then fdatasync, or writes on an O_DSYNC descriptor (one system call, one thread-pool round trip)',
+    defaultText: DEFAULT_WAL_SYNC_MODE,
+    parse: withDefault<WalSyncMode>(DEFAULT_WAL_SYNC_MODE, walSyncMode),
   },
   uploadSizeMiB: {
     key: 'uploadSizeMiB',

@@ -60,6 +60,7 @@ export async function startBroker(
       walDir: config.walDir,
       objectStore: store,
       walCapacityMiB: config.walCapacityMiB,
+      walSyncMode: config.walSync,
       uploadSizeMiB: config.uploadSizeMiB,
       uploadAgeMs: config.uploadAgeMs,
       maxConcurrentUploads: config.uploadConcurrency,

@@ -58,8 +58,17 @@ const MAX_CONCURRENT_FLUSHES = 2;
 const MAX_WRITEV_BUFFERS = 1024;
 const ZERO_FILL_CHUNK = 4 * 1024 * 1024;
 
+/**
+ * How a flush is made durable. 'dsync': the segment files are opened with O_DSYNC, so each write
+ * returns once its bytes are durable, as write + fdatasync would (on Linux both end in the same
+ * vfs_fsync_range; on NFS both send the dirty pages and commit them): one system call and one
+ * thread-pool round trip per flush instead of two, each of which waits for a busy event loop.
+ * Measured: produce p50 and p999 lower (0.66 against 0.72 ms; p999 by 2 to 9 ms), p99 0.8 ms
+ * lower on average over three A/B pairs, throughput unchanged (docs/performance.md).
+ */
 export type WalSyncMode = 'fdatasync' | 'dsync';
-const DEFAULT_SYNC_MODE: WalSyncMode = 'fdatasync';
+export const DEFAULT_WAL_SYNC_MODE: WalSyncMode = 'dsync';
+const DEFAULT_SYNC_MODE = DEFAULT_WAL_SYNC_MODE;
 
 export interface WalOptions {
   /** This broker's own directory: `<wal-dir>/<node-id>`. */
@@ -67,7 +76,7 @@ export interface WalOptions {
   readonly nodeId: number;
   /** @default 2 GiB */
   readonly capacityBytes?: number;
-  /** How a flush is made durable: write + fdatasync, or writes on an O_DSYNC descriptor. @default 'fdatasync' */
+  /** How a flush is made durable (see WalSyncMode). @default 'dsync' */
   readonly syncMode?: WalSyncMode;
   readonly logger: Logger;
 }

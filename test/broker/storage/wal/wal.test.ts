@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import pino from 'pino';
 import { HEADER_FILE, HEADER_SLOT_BYTES, RecordType, segmentFileName, type WalRecord } from '../../../../broker/storage/wal/format';
 import { replayWal } from '../../../../broker/storage/wal/reader';
-import { WalFullError, WalRecordTooLargeError, WriteAheadLog, geometryFor, type WalOptions } from '../../../../broker/storage/wal/wal';
+import { WalFullError, WalRecordTooLargeError, WriteAheadLog, geometryFor, type WalOptions, type WalSyncMode } from '../../../../broker/storage/wal/wal';
 
 const logger = pino({ level: 'silent' });
 const SMALL = 4 * 64 * 1024; // four 64 KiB segments
@@ -134,7 +134,8 @@ test('recovery stops at a torn record, and stale records beyond it never come ba
   await third.wal.close();
 });
 
-test('the log wraps around its segments, padding segment ends, and recovers only what is above the trim', async () => {
+test.each<WalSyncMode>(['fdatasync', 'dsync'])('the log wraps around its segments, padding segment ends, and recovers only what is above the trim (%s)', async (syncMode) => {
+  options = { ...options, syncMode };
   const { wal } = await openCollecting(1);
   const live: number[] = [];
   let seed = 0;
