@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: the broker's produce latency, end-to-end latency and throughput, next to the
- * machine floor measured in the same run, in the same WAL directory, with the same system calls.
+ * machine floor measured in the same run, in the same WAL directory (write + fdatasync, which the WAL's
+ * default O_DSYNC writes match in durability, in one call).
  *
  *   npm run bench                      # about a minute and a half (each phase: --help)
  *   npm run bench -- --latency-s 120 --throughput-s 60 --markdown docs/performance-run.md
@@ -13,6 +14,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { missingBrokerNodeFlags } from '../broker/runtime-flags';
 import { BrokerUnderTest } from './broker-process';
 import { measureSyncBandwidth, measureSyncLatency } from './floor';
 import { formatMs, type LatencySummary } from './stats';
@@ -174,6 +176,10 @@ async function main(): Promise<void> {
     const typicalWrite = recordsPerRequest * recordBytes + 61 + 64;
     say(`# diskless-kafka benchmark (${new Date().toISOString()})`);
     say(`command: npm run bench -- ${process.argv.slice(2).join(' ')}`.trimEnd());
+    const missingFlags = missingBrokerNodeFlags();
+    if (missingFlags.length > 0) {
+      say(`WARNING: this client runs without ${missingFlags.join(' ')} (use npm run bench): its own garbage collections inflate the latencies it measures`);
+    }
     say(`WAL directory: ${walDir}; object store: ${objectStore}`);
     say('');
     // The floor is write + fdatasync as issue 4 defines it; the WAL's default O_DSYNC writes (--wal-sync)

@@ -10,6 +10,9 @@
  * mark-compact paused the event loop for 3 to 9 ms: most of the produce latency tail. Measured
  * with `npm run bench` (docs/performance.md): 38 to 57 full collections in a 15 s latency run
  * without the flag, 2 with it, and produce p99 from 12-16 ms to 6-8 ms, for about 20 MiB more RSS.
+ * The benchmark's client is the same kind of process (a small heap, its data in buffers) and runs
+ * with them too: without them its own full collections, delaying the responses it times, added
+ * 3 to 4 ms to the measured produce p99 (8.2 to 9.0 ms against 4.7 to 5.3 ms in A/B runs).
  * These flags cannot be set through NODE_OPTIONS (Node refuses this one there).
  */
 export const BROKER_NODE_FLAGS: readonly string[] = ['--initial-old-space-size=128'];

@@ -17,6 +17,11 @@ describe('broker Node.js flags', () => {
     }
   });
 
+  test('npm run bench runs the benchmark client with them too (its own full collections would count as broker latency)', () => {
+    const scripts = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    expect(scripts.bench).toBe(`tsx ${BROKER_NODE_FLAGS.join(' ')} bench/run.ts`);
+  });
+
   test('the container entry point passes every flag to node before the bundle', () => {
     const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(readFileSync(path.join(REPO_ROOT, 'Dockerfile'), 'utf8'));
     expect(entrypoint).not.toBeNull();
