@@ -56,6 +56,12 @@ export class BrokerUnderTest {
     return { rssMiB: kib('VmRSS') / 1024, peakMiB: kib('VmHWM') / 1024 };
   }
 
+  /** CPU time used so far, in seconds: by the whole process, and by its JavaScript (main) thread. */
+  cpuSeconds(): { process: number; mainThread: number } {
+    const pid = this.child.pid!;
+    return { process: cpuSecondsOf(`/proc/${pid}/stat`), mainThread: cpuSecondsOf(`/proc/${pid}/task/${pid}/stat`) };
+  }
+
   /** SIGTERM (the broker uploads everything and exits); resolves with its exit code. */
   async stop(): Promise<number | null> {
     this.child.kill('SIGTERM');
@@ -70,4 +76,19 @@ export class BrokerUnderTest {
   lastLog(msg: string): LogLine | undefined {
     return [...this.logs].reverse().find((line) => line.msg === msg);
   }
+}
+
+/** Linux reports CPU times in clock ticks of USER_HZ, 100 per second on every common architecture. */
+const TICKS_PER_SECOND = 100;
+
+/** utime + stime of a /proc/.../stat file, in seconds (fields 14 and 15, after the command name). */
+function cpuSecondsOf(statFile: string): number {
+  const fields = readFileSync(statFile, 'utf8').replace(/^.*\) /s, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+}
+
+/** CPU time the whole machine spent busy so far (all cores, all processes, kernel included), in seconds. */
+export function machineBusySeconds(): number {
+  const [, user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
+  return (user + nice + system + irq + softirq + steal) / TICKS_PER_SECOND;
 }

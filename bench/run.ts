@@ -12,10 +12,10 @@
  * configured caches. Nothing here asserts: the figures are printed (and optionally written).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { missingBrokerNodeFlags } from '../broker/runtime-flags';
-import { BrokerUnderTest } from './broker-process';
+import { BrokerUnderTest, machineBusySeconds } from './broker-process';
 import { measureSyncBandwidth, measureSyncLatency } from './floor';
 import { formatMs, type LatencySummary } from './stats';
 import { measureWalAlone } from './wal-alone';
@@ -109,6 +109,8 @@ interface PhaseOutcome<T> {
   /** The broker's last statistics line (at close). */
   readonly closed: Record<string, unknown> | undefined;
   readonly exitCode: number | null;
+  /** CPU seconds spent during the phase: the broker, its JavaScript thread, the whole machine. */
+  readonly cpu: { broker: number; mainThread: number; machine: number };
 }
 
 /** Runs one phase against a fresh broker process, sampling its memory, then stops it with SIGTERM. */
@@ -119,18 +121,31 @@ async function withBroker<T>(args: readonly string[], nodeArgs: readonly string[
     maxRssMiB = Math.max(maxRssMiB, broker.memory().rssMiB);
   }, 250);
   try {
+    const [cpuBefore, machineBefore] = [broker.cpuSeconds(), machineBusySeconds()];
     const result = await phase(broker.port);
+    const [cpuAfter, machineAfter] = [broker.cpuSeconds(), machineBusySeconds()];
+    const cpu = {
+      broker: cpuAfter.process - cpuBefore.process,
+      mainThread: cpuAfter.mainThread - cpuBefore.mainThread,
+      machine: machineAfter - machineBefore,
+    };
     const { rssMiB, peakMiB } = broker.memory();
     clearInterval(sampler);
     const exitCode = await broker.stop();
-    return { result, maxRssMiB: Math.max(maxRssMiB, rssMiB), peakRssMiB: peakMiB, closed: broker.lastLog('storage closed'), exitCode };
+    return { result, maxRssMiB: Math.max(maxRssMiB, rssMiB), peakRssMiB: peakMiB, closed: broker.lastLog('storage closed'), exitCode, cpu };
   } finally {
     clearInterval(sampler);
     broker.kill();
   }
 }
 
-function sayBrokerFigures(say: (text: string) => void, phase: PhaseOutcome<unknown>): void {
+/** `producedBytes`: what the client produced during the phase, for the CPU cost per GiB. */
+function sayBrokerFigures(say: (text: string) => void, phase: PhaseOutcome<unknown>, producedBytes: number): void {
+  const gib = producedBytes / 2 ** 30;
+  const perGiB = (seconds: number) => (gib > 0 ? (seconds / gib).toFixed(2) : 'n/a');
+  say(
+    `${'CPU per GiB produced'.padEnd(44)} broker ${perGiB(phase.cpu.broker)} s (its JavaScript thread ${perGiB(phase.cpu.mainThread)} s), whole machine ${perGiB(phase.cpu.machine)} s, of ${availableParallelism()} cores`,
+  );
   const closed = phase.closed;
   if (closed) {
     for (const [label, field] of [
@@ -230,7 +245,7 @@ async function main(): Promise<void> {
     say(line('produce latency', latency.produce));
     say(line('end-to-end latency (produce to consume)', latency.endToEnd));
     say(`${'requests'.padEnd(44)} ${latency.requests}, mean ${latency.meanRequestBytes.toFixed(0)} B, ${latency.achievedMiBps.toFixed(1)} MiB/s`);
-    sayBrokerFigures(say, latencyPhase);
+    sayBrokerFigures(say, latencyPhase, latency.requests * latency.meanRequestBytes);
     say(`${'produce p99 minus floor p99 (paced)'.padEnd(44)} ${(latency.produce.p99 - floorTypical.p99).toFixed(3)} ms (target: at most 1 ms)`);
     say('');
 
@@ -255,7 +270,7 @@ async function main(): Promise<void> {
     const throughput = throughputPhase.result;
     say(`${'throughput'.padEnd(44)} ${throughput.mibPerSecond.toFixed(0)} MiB/s = ${((100 * throughput.mibPerSecond) / floorBandwidth).toFixed(0)}% of the floor (target: at least 70%)`);
     say(line('produce latency under that load', throughput.produce));
-    sayBrokerFigures(say, throughputPhase);
+    sayBrokerFigures(say, throughputPhase, throughput.ingestedBytes);
     say('');
     say(`Caches: log cache ${flags['log-cache-mib']} MiB, read cache ${flags['read-cache-mib']} MiB.`);
     if (flags.markdown) writeFileSync(flags.markdown, `${report.join('\n')}\n`);
