@@ -196,8 +196,9 @@ export class Uploader {
     for (let head = this.queue.peek(); head?.durable && (chunks.length === 0 || bytes + head.payloadBytes <= this.options.uploadBytes); head = this.queue.peek()) {
       this.queue.shift();
       this.queuedBytes -= head.payloadBytes;
-      this.durablePrefix.chunks = Math.max(0, this.durablePrefix.chunks - 1);
-      this.durablePrefix.bytes = Math.max(0, this.durablePrefix.bytes - head.payloadBytes);
+      // cutIsDue, just before, counted every durable chunk at the front into the prefix.
+      this.durablePrefix.chunks--;
+      this.durablePrefix.bytes -= head.payloadBytes;
       chunks.push(head);
       bytes += head.payloadBytes;
     }

@@ -68,7 +68,6 @@ const ZERO_FILL_CHUNK = 4 * 1024 * 1024;
  */
 export type WalSyncMode = 'fdatasync' | 'dsync';
 export const DEFAULT_WAL_SYNC_MODE: WalSyncMode = 'dsync';
-const DEFAULT_SYNC_MODE = DEFAULT_WAL_SYNC_MODE;
 
 export interface WalOptions {
   /** This broker's own directory: `<wal-dir>/<node-id>`. */
@@ -218,7 +217,7 @@ export class WriteAheadLog {
     epoch: number,
     visit: (record: WalRecord) => void | Promise<void>,
   ): Promise<WriteAheadLog> {
-    const flags = fsConstants.O_RDWR | ((options.syncMode ?? DEFAULT_SYNC_MODE) === 'dsync' ? fsConstants.O_DSYNC : 0);
+    const flags = fsConstants.O_RDWR | ((options.syncMode ?? DEFAULT_WAL_SYNC_MODE) === 'dsync' ? fsConstants.O_DSYNC : 0);
     const segments: FileHandle[] = [];
     try {
       for (let index = 0; index < header.segmentCount; index++) {
@@ -531,7 +530,7 @@ export class WriteAheadLog {
       group.push(item);
     }
     await writeGroup();
-    if ((this.options.syncMode ?? DEFAULT_SYNC_MODE) === 'fdatasync') {
+    if ((this.options.syncMode ?? DEFAULT_WAL_SYNC_MODE) === 'fdatasync') {
       for (const segment of touched) await this.segments[segment].datasync();
     }
   }
