@@ -37,10 +37,14 @@ describe('broker entry point', () => {
   });
 
   test('DK_ variables configure it, it logs its effective configuration, and SIGTERM stops it cleanly', async () => {
-    const broker = await BrokerProcess.start({ env: { DK_DEFAULT_PARTITIONS: '4', DK_ZONE: 'zone-x', DK_CLUSTER_ID: 'e2e-cluster', DK_NODE_ID: '3' } });
+    const broker = await BrokerProcess.start({
+      env: { DK_DEFAULT_PARTITIONS: '4', DK_ZONE: 'zone-x', DK_CLUSTER_ID: 'e2e-cluster', DK_NODE_ID: '3', DK_WAL_SYNC: 'fdatasync', DK_UPLOAD_CONCURRENCY: '3' },
+    });
     try {
       const started = broker.logs.find((line) => line.msg === 'broker started')!;
       expect(started.config).toMatchObject({ defaultPartitions: 4, zone: 'zone-x', clusterId: 'e2e-cluster', nodeId: 3, port: broker.port });
+      // The storage flags reach the engine (its own start line says what it runs with).
+      expect(broker.logs.find((line) => line.msg === 'storage started')).toMatchObject({ walSyncMode: 'fdatasync', maxConcurrentUploads: 3 });
 
       await kcat(broker.bootstrap, ['-P', '-t', 'four'], { input: 'x\n' });
       const client = await WireClient.connect(broker.port);

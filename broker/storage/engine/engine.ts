@@ -282,6 +282,8 @@ export class StorageEngine implements Storage {
       {
         epoch: this.epochValue,
         walDir: this.walDirectory,
+        walSyncMode: this.wal.syncMode,
+        maxConcurrentUploads: this.uploader.maxConcurrentUploads,
         objectStore: this.options.objectStore.location,
         topics: this.metadata.state.get(topicsSection).byName.size,
         replayedChunks: replayed.length,

@@ -165,6 +165,11 @@ export class Uploader {
     this.trimTimer = undefined;
   }
 
+  /** PUTs that may be in progress at once. */
+  get maxConcurrentUploads(): number {
+    return this.options.maxConcurrentUploads;
+  }
+
   get isStuck(): boolean {
     return this.stuck;
   }

@@ -236,6 +236,11 @@ export class WriteAheadLog {
     return new WriteAheadLog(options, header, segments, headerHandle, header, end, epoch);
   }
 
+  /** How flushes are made durable (WalSyncMode). */
+  get syncMode(): WalSyncMode {
+    return this.options.syncMode ?? DEFAULT_WAL_SYNC_MODE;
+  }
+
   get capacityBytes(): number {
     return capacityOf(this.geometry);
   }
@@ -530,7 +535,7 @@ export class WriteAheadLog {
       group.push(item);
     }
     await writeGroup();
-    if ((this.options.syncMode ?? DEFAULT_WAL_SYNC_MODE) === 'fdatasync') {
+    if (this.syncMode === 'fdatasync') {
       for (const segment of touched) await this.segments[segment].datasync();
     }
   }
