@@ -284,16 +284,17 @@ function readNullableBytes(reader: Reader): Buffer | null {
 }
 
 /**
- * The records of the uncompressed batch at `position`, with absolute offsets and timestamps.
- * Throws for compressed batches (the broker never needs to decompress client data).
+ * The records of the uncompressed batch at `position` (the first `limit` of them), with absolute
+ * offsets and timestamps. Throws for compressed batches (the broker never needs to decompress
+ * client data).
  */
-export function readRecords(buffer: Buffer, position = 0): DecodedRecord[] {
+export function readRecords(buffer: Buffer, position = 0, limit = Number.POSITIVE_INFINITY): DecodedRecord[] {
   const header = readBatchHeader(buffer, position);
   const codec = header.attributes & BatchAttribute.CompressionMask;
   if (codec !== 0) throw new RangeError(`batch at byte ${position} is compressed (codec ${codec}); only uncompressed batches are read`);
   const reader = new Reader(buffer.subarray(position + BATCH_HEADER_BYTES, position + header.sizeInBytes));
   const records: DecodedRecord[] = [];
-  for (let i = 0; i < header.recordCount; i++) {
+  for (let i = 0; i < Math.min(header.recordCount, limit); i++) {
     const length = reader.varint();
     const record = new Reader(reader.raw(length));
     record.int8(); // attributes: unused in v2

@@ -74,3 +74,13 @@ test('recordSetCrc32c is the CRC-32C of the whole record set, after the broker p
   expect(recordSetCrc32c(records)).toBe(crc32c(records));
   expect(recordSetCrc32c(Buffer.alloc(0))).toBe(crc32c(Buffer.alloc(0)));
 });
+
+test('readRecords reads only the first `limit` records when asked', () => {
+  const batch = buildRecordBatch(Array.from({ length: 5 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })));
+  setBaseOffset(batch, 100n);
+  expect(readRecords(batch, 0, 2).map((r) => [r.offset, r.value?.toString()])).toEqual([
+    [100n, 'v0'],
+    [101n, 'v1'],
+  ]);
+  expect(readRecords(batch)).toHaveLength(5);
+});
