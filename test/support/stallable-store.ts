@@ -5,6 +5,7 @@
  */
 import { FileObjectStore } from '../../broker/storage/object-stores';
 import type { ObjectStore } from '../../broker/storage/object-store';
+import { storeWithPut } from './store-with-put';
 
 export interface StallableStore {
   readonly store: ObjectStore;
@@ -19,21 +20,14 @@ export function stallableStore(root: string, stalls: (key: string) => boolean = 
   let release: (() => void) | undefined;
   let gate: Promise<void> = Promise.resolve();
   let waiting = 0;
-  const store: ObjectStore = {
-    location: inner.location,
-    async put(key, body, condition, crc32c) {
-      if (stalls(key)) {
-        waiting++;
-        await gate;
-        waiting--;
-      }
-      return inner.put(key, body, condition, crc32c);
-    },
-    get: (key, range) => inner.get(key, range),
-    head: (key) => inner.head(key),
-    list: (prefix, startAfter) => inner.list(prefix, startAfter),
-    delete: (key) => inner.delete(key),
-  };
+  const store = storeWithPut(inner, async (key, body, condition, crc32c) => {
+    if (stalls(key)) {
+      waiting++;
+      await gate;
+      waiting--;
+    }
+    return inner.put(key, body, condition, crc32c);
+  });
   return {
     store,
     stall: () => {

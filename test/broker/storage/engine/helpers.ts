@@ -8,6 +8,7 @@ import { buildRecordBatch, readRecords, batchesOf, validateProducedRecords, type
 import { createStorage, type StorageEngine, type StorageOptions } from '../../../../broker/storage';
 import type { ObjectStore } from '../../../../broker/storage/object-store';
 import { FileObjectStore } from '../../../../broker/storage/object-stores';
+import { storeWithPut } from '../../../support/store-with-put';
 
 export const silentLogger = pino({ level: 'silent' });
 
@@ -138,19 +139,12 @@ export function checksumCheckingStore(root: string): { store: ObjectStore; check
   const inner = new FileObjectStore(root);
   let checked = 0;
   const mismatches: string[] = [];
-  const store: ObjectStore = {
-    location: inner.location,
-    put(key, body, condition, knownCrc32c) {
-      if (knownCrc32c !== undefined) {
-        checked++;
-        if (crc32c(body) !== knownCrc32c) mismatches.push(`${key}: given ${knownCrc32c}, body has ${crc32c(body)}`);
-      }
-      return inner.put(key, body, condition, knownCrc32c);
-    },
-    get: (key, range) => inner.get(key, range),
-    head: (key) => inner.head(key),
-    list: (prefix, startAfter) => inner.list(prefix, startAfter),
-    delete: (key) => inner.delete(key),
-  };
+  const store = storeWithPut(inner, (key, body, condition, knownCrc32c) => {
+    if (knownCrc32c !== undefined) {
+      checked++;
+      if (crc32c(body) !== knownCrc32c) mismatches.push(`${key}: given ${knownCrc32c}, body has ${crc32c(body)}`);
+    }
+    return inner.put(key, body, condition, knownCrc32c);
+  });
   return { store, checked: () => checked, mismatches };
 }
