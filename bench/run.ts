@@ -19,7 +19,7 @@ import { BrokerUnderTest, machineBusySeconds } from './broker-process';
 import { measureSyncBandwidth, measureSyncLatency } from './floor';
 import { formatMs, type LatencySummary } from './stats';
 import { measureWalAlone } from './wal-alone';
-import type { WalSyncMode } from '../broker/storage/wal/wal';
+import { WAL_SYNC_MODES, walSyncModeNamed, type WalSyncMode } from '../broker/storage/wal/wal';
 import { createTopic, latencyRun, throughputRun } from './workloads';
 
 interface Flag {
@@ -60,11 +60,12 @@ const FLAGS: readonly Flag[] = [
 ];
 
 function walSyncModeOf(value: string): WalSyncMode {
-  if (value !== 'fdatasync' && value !== 'dsync') {
-    process.stderr.write(`bench: --wal-sync must be fdatasync or dsync, got ${JSON.stringify(value)}\n`);
+  const mode = walSyncModeNamed(value);
+  if (mode === undefined) {
+    process.stderr.write(`bench: --wal-sync must be ${WAL_SYNC_MODES.join(' or ')}, got ${JSON.stringify(value)}\n`);
     process.exit(2);
   }
-  return value;
+  return mode;
 }
 
 function parseFlags(argv: readonly string[]): Record<string, string> {

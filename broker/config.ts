@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { LOG_LEVELS, type LogLevel } from './log';
-import { DEFAULT_WAL_SYNC_MODE, type WalSyncMode } from './storage/wal/wal';
+import { DEFAULT_WAL_SYNC_MODE, WAL_SYNC_MODES, walSyncModeNamed, type WalSyncMode } from './storage/wal/wal';
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -133,11 +133,10 @@ function objectStoreUrl(value: string): string {
   throw new Error('file:///absolute/path or s3://bucket/prefix (bucket names have at least 3 characters)');
 }
 
-const WAL_SYNC_MODES: readonly WalSyncMode[] = ['fdatasync', 'dsync'];
-
 function walSyncMode(value: string): WalSyncMode {
-  if ((WAL_SYNC_MODES as readonly string[]).includes(value)) return value as WalSyncMode;
-  throw new Error(WAL_SYNC_MODES.join(' or '));
+  const mode = walSyncModeNamed(value);
+  if (mode === undefined) throw new Error(WAL_SYNC_MODES.join(' or '));
+  return mode;
 }
 
 function logLevel(value: string): LogLevel {

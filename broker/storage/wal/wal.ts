@@ -66,7 +66,13 @@ const ZERO_FILL_CHUNK = 4 * 1024 * 1024;
  * Measured: produce p50 and p999 lower (0.66 against 0.72 ms; p999 by 2 to 9 ms), p99 0.8 ms
  * lower on average over three A/B pairs, throughput unchanged (docs/performance.md).
  */
-export type WalSyncMode = 'fdatasync' | 'dsync';
+export const WAL_SYNC_MODES = ['fdatasync', 'dsync'] as const;
+export type WalSyncMode = (typeof WAL_SYNC_MODES)[number];
+
+/** The mode named by `value`, or undefined when it names none. */
+export function walSyncModeNamed(value: string): WalSyncMode | undefined {
+  return WAL_SYNC_MODES.find((mode) => mode === value);
+}
 export const DEFAULT_WAL_SYNC_MODE: WalSyncMode = 'dsync';
 
 export interface WalOptions {
