@@ -5,7 +5,7 @@
  */
 import { FileObjectStore } from '../../broker/storage/object-stores';
 import type { ObjectStore } from '../../broker/storage/object-store';
-import { storeWithPut } from './store-with-put';
+import { storeWith } from './store-with';
 
 export interface StallableStore {
   readonly store: ObjectStore;
@@ -20,13 +20,15 @@ export function stallableStore(root: string, stalls: (key: string) => boolean = 
   let release: (() => void) | undefined;
   let gate: Promise<void> = Promise.resolve();
   let waiting = 0;
-  const store = storeWithPut(inner, async (key, body, condition, crc32c) => {
-    if (stalls(key)) {
-      waiting++;
-      await gate;
-      waiting--;
-    }
-    return inner.put(key, body, condition, crc32c);
+  const store = storeWith(inner, {
+    put: async (key, body, condition, crc32c) => {
+      if (stalls(key)) {
+        waiting++;
+        await gate;
+        waiting--;
+      }
+      return inner.put(key, body, condition, crc32c);
+    },
   });
   return {
     store,

@@ -8,7 +8,7 @@
  */
 import type { Logger } from 'pino';
 import { partitionDataKey, partitionDataSection, type ApplyOutcome, type MetadataLog } from '../../metadata';
-import type { ObjectStore } from '../object-store';
+import { deleteObjects, type ObjectStore } from '../object-store';
 import type { PartitionLog } from './partition-log';
 import type { TopicSettings } from './topic-configs';
 
@@ -42,6 +42,14 @@ export class Retention {
   private running: Promise<void> | undefined;
 
   constructor(private readonly options: RetentionOptions) {}
+
+  get intervalMs(): number {
+    return this.options.intervalMs;
+  }
+
+  get deleteGraceMs(): number {
+    return this.options.deleteGraceMs;
+  }
 
   start(): void {
     this.timer = setInterval(() => void this.runOnce(), this.options.intervalMs);
@@ -96,7 +104,7 @@ export class Retention {
     const deletable = this.options.metadata.state.get(partitionDataSection).deletable;
     const due = [...deletable].filter(([, sinceMs]) => sinceMs <= nowMs - this.options.deleteGraceMs).map(([key]) => key);
     if (due.length === 0) return;
-    for (const key of due) await this.options.store.delete(key);
+    await deleteObjects(this.options.store, due);
     await this.options.metadata.append((state) => {
       const keys = due.filter((key) => state.get(partitionDataSection).deletable.has(key));
       return keys.length > 0 ? { kind: 'objects-deleted', keys } : undefined;

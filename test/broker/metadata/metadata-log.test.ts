@@ -22,7 +22,7 @@ import {
 } from '../../../broker/metadata';
 import { PreconditionFailedError, type ObjectStore } from '../../../broker/storage/object-store';
 import { FileObjectStore } from '../../../broker/storage/object-stores';
-import { storeWithPut } from '../../support/store-with-put';
+import { storeWith } from '../../support/store-with';
 
 const logger = pino({ level: 'silent' });
 let tempDir: string;
@@ -125,13 +125,15 @@ test('listeners hear entries written by other brokers when catching up', async (
 test('a create-only write whose response was lost is recognised as our own and applied once', async () => {
   // The first conditional put lands but reports a precondition failure, as a retried S3 PUT would.
   let failNext = true;
-  const lossy = storeWithPut(store, async (key, body, condition, crc32c) => {
-    const info = await store.put(key, body, condition, crc32c);
-    if (condition && failNext) {
-      failNext = false;
-      throw new PreconditionFailedError(key);
-    }
-    return info;
+  const lossy = storeWith(store, {
+    put: async (key, body, condition, crc32c) => {
+      const info = await store.put(key, body, condition, crc32c);
+      if (condition && failNext) {
+        failNext = false;
+        throw new PreconditionFailedError(key);
+      }
+      return info;
+    },
   });
   const log = await openLog({ store: lossy });
   const outcome = await createTopic(log, 'once', topicId(4));

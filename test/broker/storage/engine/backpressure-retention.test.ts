@@ -5,7 +5,10 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { ErrorCode } from '../../../../broker/protocol/error-codes';
 import { EARLIEST_TIMESTAMP } from '../../../../broker/storage/storage';
+import { FileObjectStore } from '../../../../broker/storage/object-stores';
+import { DELETE_CONCURRENCY } from '../../../../broker/storage/object-store';
 import { stallableStore } from '../../../support/stallable-store';
+import { storeWith } from '../../../support/store-with';
 import { batch, engineFixture, produce, readAll } from './helpers';
 
 const fixture = engineFixture();
@@ -82,4 +85,34 @@ test('retention.bytes drops the oldest objects the limit does not need', async (
   const kept = remaining.reduce((sum, s) => sum + s.size, 0);
   expect(kept).toBeGreaterThanOrEqual(2500);
   expect(kept - remaining[0].size).toBeLessThan(2500);
+});
+
+test('retention deletes many objects concurrently, a bounded number at a time', async () => {
+  // Each DELETE takes a few milliseconds here (tens on S3): one at a time, retention fell behind a
+  // broker creating objects quickly.
+  const inner = new FileObjectStore(path.join(fixture.dirs.root, 'objects'));
+  let inFlight = 0;
+  let mostInFlight = 0;
+  const deleted: string[] = [];
+  const store = storeWith(inner, {
+    delete: async (key) => {
+      mostInFlight = Math.max(mostInFlight, ++inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await inner.delete(key);
+      deleted.push(key);
+      inFlight--;
+    },
+  });
+  const engine = await fixture.start({ objectStore: store, objectDeleteGraceMs: 0, uploadAgeMs: 3_600_000 });
+  await engine.createTopic('many', 1, { 'retention.bytes': '1' });
+  for (let i = 0; i < 2 * DELETE_CONCURRENCY + 3; i++) {
+    await produce(engine, 'many', 0, [`${i}`]);
+    await engine.flush();
+  }
+  const objects = engine.committedSegments('many', 0).map((segment) => segment.objectKey);
+  await engine.runRetention();
+  // Everything but the newest object goes, all in this pass, never more than the limit at once.
+  expect(deleted.sort()).toEqual(objects.slice(0, -1).sort());
+  expect(mostInFlight).toBe(DELETE_CONCURRENCY);
+  for (const key of deleted) expect(await inner.head(key)).toBeUndefined();
 });

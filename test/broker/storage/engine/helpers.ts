@@ -8,7 +8,7 @@ import { buildRecordBatch, readRecords, batchesOf, validateProducedRecords, type
 import { createStorage, type StorageEngine, type StorageOptions } from '../../../../broker/storage';
 import type { ObjectStore } from '../../../../broker/storage/object-store';
 import { FileObjectStore } from '../../../../broker/storage/object-stores';
-import { storeWithPut } from '../../../support/store-with-put';
+import { storeWith } from '../../../support/store-with';
 
 export const silentLogger = pino({ level: 'silent' });
 
@@ -139,12 +139,14 @@ export function checksumCheckingStore(root: string): { store: ObjectStore; check
   const inner = new FileObjectStore(root);
   let checked = 0;
   const mismatches: string[] = [];
-  const store = storeWithPut(inner, (key, body, condition, knownCrc32c) => {
-    if (knownCrc32c !== undefined) {
-      checked++;
-      if (crc32c(body) !== knownCrc32c) mismatches.push(`${key}: given ${knownCrc32c}, body has ${crc32c(body)}`);
-    }
-    return inner.put(key, body, condition, knownCrc32c);
+  const store = storeWith(inner, {
+    put: (key, body, condition, knownCrc32c) => {
+      if (knownCrc32c !== undefined) {
+        checked++;
+        if (crc32c(body) !== knownCrc32c) mismatches.push(`${key}: given ${knownCrc32c}, body has ${crc32c(body)}`);
+      }
+      return inner.put(key, body, condition, knownCrc32c);
+    },
   });
   return { store, checked: () => checked, mismatches };
 }
