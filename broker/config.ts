@@ -45,6 +45,10 @@ export interface BrokerConfig {
   readonly uploadConcurrency: number;
   readonly readCacheMiB: number;
   readonly logCacheMiB: number;
+  /** How often retention (retention.ms, retention.bytes) is applied: Kafka's log.retention.check.interval.ms. */
+  readonly retentionCheckIntervalMs: number;
+  /** How long an object nothing refers to any more is kept for readers still in it: Kafka's file.delete.delay.ms. */
+  readonly objectDeleteDelayMs: number;
   readonly maxRequestBytes: number;
   readonly messageMaxBytes: number;
   readonly logLevel: LogLevel;
@@ -295,6 +299,20 @@ const OPTIONS: { [K in keyof BrokerConfig]: OptionSpec<K> } = {
     description: 'in-memory cache of the most recently written data (the log tail)',
     defaultText: '128',
     parse: withDefault(128, integer(1, 1024 * 1024)),
+  },
+  retentionCheckIntervalMs: {
+    key: 'retentionCheckIntervalMs',
+    valueName: 'MS',
+    description: "how often each partition's retention.ms and retention.bytes are applied (Kafka's log.retention.check.interval.ms)",
+    defaultText: '60000',
+    parse: withDefault(60_000, integer(100, 24 * 3_600_000)),
+  },
+  objectDeleteDelayMs: {
+    key: 'objectDeleteDelayMs',
+    valueName: 'MS',
+    description: "how long an object retention no longer needs is kept for readers still in it before it is deleted (Kafka's file.delete.delay.ms)",
+    defaultText: '60000',
+    parse: withDefault(60_000, integer(0, 24 * 3_600_000)),
   },
   maxRequestBytes: {
     key: 'maxRequestBytes',

@@ -67,6 +67,8 @@ export async function startBroker(
       readCacheMiB: config.readCacheMiB,
       logCacheMiB: config.logCacheMiB,
       messageMaxBytes: config.messageMaxBytes,
+      retentionCheckIntervalMs: config.retentionCheckIntervalMs,
+      objectDeleteGraceMs: config.objectDeleteDelayMs,
       registration: { host: config.advertisedHost, port, zone },
       ...clusterRuntime?.storageOptions(),
     },

@@ -29,6 +29,8 @@ describe('parseConfig', () => {
       messageMaxBytes: 1048588,
       readCacheMiB: 128,
       logCacheMiB: 128,
+      retentionCheckIntervalMs: 60000,
+      objectDeleteDelayMs: 60000,
     });
   });
 
@@ -92,6 +94,8 @@ describe('parseConfig', () => {
     [['--default-partitions', '0'], {}, 'invalid --default-partitions: "0"; expected an integer from 1 to 100000'],
     [['--upload-concurrency', '0'], {}, 'invalid --upload-concurrency: "0"; expected an integer from 1 to 256'],
     [['--wal-sync', 'fsync'], {}, 'invalid --wal-sync: "fsync"; expected fdatasync or dsync'],
+    [['--retention-check-interval-ms', '10'], {}, 'invalid --retention-check-interval-ms: "10"; expected an integer from 100 to 86400000'],
+    [[], { DK_OBJECT_DELETE_DELAY_MS: '-1' }, 'invalid DK_OBJECT_DELETE_DELAY_MS (environment): "-1"; expected an integer from 0 to 86400000'],
     [['--log-level', 'loud'], {}, 'expected fatal, error, warn, info, debug, trace, silent'],
     [['--bogus', '1'], {}, 'unknown flag --bogus (see --help)'],
     [['--port'], {}, 'flag --port needs a value'],

@@ -38,13 +38,19 @@ describe('broker entry point', () => {
 
   test('DK_ variables configure it, it logs its effective configuration, and SIGTERM stops it cleanly', async () => {
     const broker = await BrokerProcess.start({
-      env: { DK_DEFAULT_PARTITIONS: '4', DK_ZONE: 'zone-x', DK_CLUSTER_ID: 'e2e-cluster', DK_NODE_ID: '3', DK_WAL_SYNC: 'fdatasync', DK_UPLOAD_CONCURRENCY: '3' },
+      env: { DK_DEFAULT_PARTITIONS: '4', DK_ZONE: 'zone-x', DK_CLUSTER_ID: 'e2e-cluster', DK_NODE_ID: '3', DK_WAL_SYNC: 'fdatasync', DK_UPLOAD_CONCURRENCY: '3',
+        DK_RETENTION_CHECK_INTERVAL_MS: '4000', DK_OBJECT_DELETE_DELAY_MS: '2500' },
     });
     try {
       const started = broker.logs.find((line) => line.msg === 'broker started')!;
       expect(started.config).toMatchObject({ defaultPartitions: 4, zone: 'zone-x', clusterId: 'e2e-cluster', nodeId: 3, port: broker.port });
       // The storage flags reach the engine (its own start line says what it runs with).
-      expect(broker.logs.find((line) => line.msg === 'storage started')).toMatchObject({ walSyncMode: 'fdatasync', maxConcurrentUploads: 3 });
+      expect(broker.logs.find((line) => line.msg === 'storage started')).toMatchObject({
+        walSyncMode: 'fdatasync',
+        maxConcurrentUploads: 3,
+        retentionCheckIntervalMs: 4000,
+        objectDeleteGraceMs: 2500,
+      });
 
       await kcat(broker.bootstrap, ['-P', '-t', 'four'], { input: 'x\n' });
       const client = await WireClient.connect(broker.port);

@@ -284,6 +284,8 @@ export class StorageEngine implements Storage {
         walDir: this.walDirectory,
         walSyncMode: this.wal.syncMode,
         maxConcurrentUploads: this.uploader.maxConcurrentUploads,
+        retentionCheckIntervalMs: this.retention.intervalMs,
+        objectDeleteGraceMs: this.retention.deleteGraceMs,
         objectStore: this.options.objectStore.location,
         topics: this.metadata.state.get(topicsSection).byName.size,
         replayedChunks: replayed.length,
