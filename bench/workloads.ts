@@ -13,11 +13,16 @@ import { Samples, nowMs, type LatencySummary } from './stats';
 const PRODUCE_VERSION = 8;
 const FETCH_VERSION = 11;
 
-export async function createTopic(port: number, name: string, partitions: number): Promise<void> {
+export interface TopicConfig {
+  readonly name: string;
+  readonly value: string;
+}
+
+export async function createTopic(port: number, name: string, partitions: number, configs: readonly TopicConfig[] = []): Promise<void> {
   const connection = await BenchConnection.open(port);
   try {
     const response = await connection.request(CreateTopicsRequest, CreateTopicsResponse, 4, {
-      topics: [{ name, numPartitions: partitions, replicationFactor: 1, assignments: [], configs: [] }],
+      topics: [{ name, numPartitions: partitions, replicationFactor: 1, assignments: [], configs: [...configs] }],
       timeoutMs: 30_000,
     });
     const code = response.topics[0]?.errorCode;
