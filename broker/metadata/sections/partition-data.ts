@@ -11,7 +11,10 @@
  *   replaying the same WAL, is ignored the second time). An object none of whose parts was
  *   accepted becomes deletable at once.
  * - `log-start-advanced` { topicId, partition, logStartOffset }: drops the segments below it; objects
- *   left without segments become deletable.
+ *   left without segments become deletable. Refused as a whole when the partition is gone, not
+ *   writable by the writer, or the offset is outside (log start, next offset] (DeleteRecords).
+ * - `log-starts-advanced` { starts: [{ topicId, partition, logStartOffset }] }: the same for many
+ *   partitions in one entry (a retention pass), each start applied on its own or ignored.
  * - `objects-deleted` { keys }: the objects are gone from the store.
  * - `topic-created` / `topic-deleted` (also applied by the topics section): partitions appear with
  *   empty logs / disappear, their objects becoming deletable.
@@ -81,6 +84,15 @@ export interface LogStartAdvancedEntry extends MetadataEntry {
   readonly partition: number;
   readonly logStartOffset: number;
 }
+export interface LogStart {
+  readonly topicId: string;
+  readonly partition: number;
+  readonly logStartOffset: number;
+}
+export interface LogStartsAdvancedEntry extends MetadataEntry {
+  readonly kind: 'log-starts-advanced';
+  readonly starts: readonly LogStart[];
+}
 export interface ObjectsDeletedEntry extends MetadataEntry {
   readonly kind: 'objects-deleted';
   readonly keys: readonly string[];
@@ -121,7 +133,7 @@ export function partitionDataKey(topicId: string, partition: number): string {
 
 export const partitionDataSection: MetadataSection<PartitionDataSlice> = {
   name: 'partition-data',
-  kinds: ['topic-created', 'topic-deleted', 'objects-committed', 'log-start-advanced', 'objects-deleted'],
+  kinds: ['topic-created', 'topic-deleted', 'objects-committed', 'log-start-advanced', 'log-starts-advanced', 'objects-deleted'],
   create: () => ({ partitions: new Map(), objects: new Map(), deletable: new Map() }),
   apply(slice, entry, context) {
     switch (entry.kind) {
@@ -144,8 +156,16 @@ export const partitionDataSection: MetadataSection<PartitionDataSlice> = {
       case 'objects-committed':
         for (const object of (entry as ObjectsCommittedEntry).objects) commitObject(slice, object, entry, context);
         return;
-      case 'log-start-advanced':
-        advanceLogStart(slice, entry as LogStartAdvancedEntry, context);
+      case 'log-start-advanced': {
+        const refusal = advanceLogStart(slice, entry as LogStartAdvancedEntry, entry, context);
+        if (refusal !== undefined) context.rejectEntry(refusal);
+        return;
+      }
+      case 'log-starts-advanced':
+        for (const start of (entry as LogStartsAdvancedEntry).starts) {
+          const refusal = advanceLogStart(slice, start, entry, context);
+          if (refusal !== undefined) context.reportIgnored(refusal);
+        }
         return;
       case 'objects-deleted':
         for (const key of (entry as ObjectsDeletedEntry).keys) {
@@ -228,26 +248,24 @@ function commitObject(slice: PartitionDataSlice, object: CommittedObject, entry:
   }
 }
 
-function advanceLogStart(slice: PartitionDataSlice, entry: LogStartAdvancedEntry, context: ApplyContext): void {
-  const data = slice.partitions.get(partitionDataKey(entry.topicId, entry.partition));
-  if (data === undefined || !writerMayWrite(entry, context, entry.topicId, entry.partition)) {
-    context.rejectEntry(`log start of ${entry.topicId}:${entry.partition} not writable by epoch ${entry.writer.epoch}`);
-    return;
+/** Moves a partition's log start forward, releasing the segments below it; or says why it may not. */
+function advanceLogStart(slice: PartitionDataSlice, start: LogStart, entry: MetadataEntry, context: ApplyContext): string | undefined {
+  const data = slice.partitions.get(partitionDataKey(start.topicId, start.partition));
+  if (data === undefined || !writerMayWrite(entry, context, start.topicId, start.partition)) {
+    return `log start of ${start.topicId}:${start.partition} not writable by epoch ${entry.writer.epoch}`;
   }
-  if (entry.logStartOffset <= data.logStartOffset || entry.logStartOffset > data.nextOffset) {
-    context.rejectEntry(
-      `log start ${entry.logStartOffset} outside (${data.logStartOffset}, ${data.nextOffset}] for ${entry.topicId}:${entry.partition}`,
-    );
-    return;
+  if (start.logStartOffset <= data.logStartOffset || start.logStartOffset > data.nextOffset) {
+    return `log start ${start.logStartOffset} outside (${data.logStartOffset}, ${data.nextOffset}] for ${start.topicId}:${start.partition}`;
   }
-  data.logStartOffset = entry.logStartOffset;
+  data.logStartOffset = start.logStartOffset;
   let dropped = 0;
-  while (dropped < data.segments.length && data.segments[dropped].nextOffset <= entry.logStartOffset) {
+  while (dropped < data.segments.length && data.segments[dropped].nextOffset <= start.logStartOffset) {
     releaseSegment(slice, data.segments[dropped], entry.timeMs);
     data.bytes -= data.segments[dropped].size;
     dropped++;
   }
   data.segments = data.segments.slice(dropped);
+  return undefined;
 }
 
 function releaseSegment(slice: PartitionDataSlice, segment: Segment, timeMs: number): void {

@@ -23,6 +23,7 @@ import {
   type AnySection,
   type ApplyOutcome,
   type LogStartAdvancedEntry,
+  type LogStartsAdvancedEntry,
   type ObjectsCommittedEntry,
   type ObjectsDeletedEntry,
   type PartitionData,
@@ -715,11 +716,14 @@ export class StorageEngine implements Storage {
         }
         return;
       case 'log-start-advanced': {
-        const { topicId, partition, logStartOffset } = entry as LogStartAdvancedEntry;
-        const log = this.logs.get(partitionDataKey(topicId, partition));
-        if (log) log.logStartOffset = Math.max(log.logStartOffset, logStartOffset);
+        const { topicId, partition } = entry as LogStartAdvancedEntry;
+        this.followLogStart(topicId, partition);
         return;
       }
+      case 'log-starts-advanced':
+        // Some starts may have been ignored: each log follows what its partition's state says.
+        for (const { topicId, partition } of (entry as LogStartsAdvancedEntry).starts) this.followLogStart(topicId, partition);
+        return;
       case 'objects-deleted':
         for (const key of (entry as ObjectsDeletedEntry).keys) {
           this.reader.forgetObject(key);
@@ -727,6 +731,12 @@ export class StorageEngine implements Storage {
         }
         return;
     }
+  }
+
+  private followLogStart(topicId: string, partition: number): void {
+    const log = this.logs.get(partitionDataKey(topicId, partition));
+    const data = log && this.partitionData(log);
+    if (log !== undefined && data !== undefined) log.logStartOffset = Math.max(log.logStartOffset, data.logStartOffset);
   }
 
   /** Another broker committed data of a partition beyond what this one has: follow it. */

@@ -2,12 +2,13 @@
  * Retention: every `intervalMs`, for each partition this broker serves, the committed segments at
  * the start of the log that are all older than retention.ms (their largest timestamp), or that
  * retention.bytes no longer needs, are cut off by advancing the log start offset in the metadata
- * log. Objects nothing refers to any more are deleted from the store once they have been
- * unreferenced for `deleteGraceMs` (readers that already held a position finish their reads),
- * and the deletion is recorded.
+ * log, in one entry for all the partitions of the pass. Objects nothing refers to any more are
+ * deleted from the store once they have been unreferenced for `deleteGraceMs` (readers that
+ * already held a position finish their reads), a bounded number at a time, and the deletion is
+ * recorded.
  */
 import type { Logger } from 'pino';
-import { partitionDataKey, partitionDataSection, type ApplyOutcome, type MetadataLog } from '../../metadata';
+import { partitionDataKey, partitionDataSection, type ApplyOutcome, type LogStart, type MetadataLog } from '../../metadata';
 import { deleteObjects, type ObjectStore } from '../object-store';
 import type { PartitionLog } from './partition-log';
 import type { TopicSettings } from './topic-configs';
@@ -27,7 +28,8 @@ export interface RetentionOptions {
  * Appends a `log-start-advanced` entry moving the partition's log start to `logStartOffset`, if
  * that still moves it forward and stays within the committed log when the entry is proposed (the
  * section checks again when applying it). Resolves with the outcome, or undefined when nothing
- * was proposed. Retention and Storage.advanceLogStart (DeleteRecords) both go through here.
+ * was proposed. For Storage.advanceLogStart (DeleteRecords); retention moves many partitions in one
+ * `log-starts-advanced` entry.
  */
 export function advanceLogStart(metadata: MetadataLog, log: PartitionLog, logStartOffset: number): Promise<ApplyOutcome | undefined> {
   return metadata.append((state) => {
@@ -72,12 +74,23 @@ export class Retention {
   }
 
   private async pass(nowMs: number): Promise<void> {
+    const starts: LogStart[] = [];
     for (const log of this.options.partitions()) {
       const logStartOffset = this.newLogStart(log, nowMs);
-      if (logStartOffset === undefined) continue;
-      const outcome = await advanceLogStart(this.options.metadata, log, logStartOffset);
+      if (logStartOffset !== undefined) starts.push({ topicId: log.topicId, partition: log.partition, logStartOffset });
+    }
+    // One entry for the whole pass: one metadata write whatever the number of partitions.
+    if (starts.length > 0) {
+      const outcome = await this.options.metadata.append((state) => {
+        const partitions = state.get(partitionDataSection).partitions;
+        const still = starts.filter(({ topicId, partition, logStartOffset }) => {
+          const data = partitions.get(partitionDataKey(topicId, partition));
+          return data !== undefined && logStartOffset > data.logStartOffset && logStartOffset <= data.nextOffset;
+        });
+        return still.length > 0 ? { kind: 'log-starts-advanced', starts: still } : undefined;
+      });
       if (outcome && outcome.rejected === undefined) {
-        this.options.logger.info({ topic: log.topic, partition: log.partition, logStartOffset }, 'retention advanced the log start');
+        this.options.logger.info({ partitions: starts.length, starts: starts.slice(0, 20) }, 'retention advanced log starts');
       }
     }
     await this.deleteUnreferencedObjects(Date.now());

@@ -224,6 +224,36 @@ describe('object commits', () => {
     expect(slice.deletable.size).toBe(0);
   });
 
+  test('one log-starts-advanced entry moves many partitions, each start applied or ignored on its own', async () => {
+    const log = await openLog();
+    await createTopic(log, 'a', topicId(13));
+    await createTopic(log, 'b', topicId(14));
+    await log.append(() => ({
+      kind: 'objects-committed',
+      objects: [{ key: 'data/ab', sizeBytes: 200, parts: [part(topicId(13), 0, 10), part(topicId(14), 0, 10)] }],
+    }));
+    await log.append(() => ({
+      kind: 'objects-committed',
+      objects: [{ key: 'data/ab2', sizeBytes: 200, parts: [part(topicId(13), 10, 20), part(topicId(14), 10, 20)] }],
+    }));
+    const outcome = await log.append(() => ({
+      kind: 'log-starts-advanced',
+      starts: [
+        { topicId: topicId(13), partition: 0, logStartOffset: 10 },
+        { topicId: topicId(14), partition: 0, logStartOffset: 10 },
+        { topicId: topicId(14), partition: 0, logStartOffset: 99 },
+        { topicId: topicId(15), partition: 0, logStartOffset: 1 },
+      ],
+    }));
+    expect(outcome!.rejected).toBeUndefined();
+    expect(outcome!.ignored).toEqual([expect.stringMatching(/log start 99 outside \(10, 20\]/), expect.stringMatching(/not writable/)]);
+    const slice = log.state.get(partitionDataSection);
+    for (const id of [topicId(13), topicId(14)]) expect(slice.partitions.get(partitionDataKey(id, 0))!.logStartOffset).toBe(10);
+    // The first object lost its segments in both partitions: nothing refers to it any more.
+    expect([...slice.deletable.keys()]).toEqual(['data/ab']);
+    expect(log.head).toBe(5);
+  });
+
   test('deleting a topic frees its objects', async () => {
     const log = await openLog();
     await createTopic(log, 'gone', topicId(12));

@@ -7,6 +7,7 @@ import { ErrorCode } from '../../../../broker/protocol/error-codes';
 import { EARLIEST_TIMESTAMP } from '../../../../broker/storage/storage';
 import { FileObjectStore } from '../../../../broker/storage/object-stores';
 import { DELETE_CONCURRENCY } from '../../../../broker/storage/object-store';
+import { LOG_PREFIX } from '../../../../broker/metadata';
 import { stallableStore } from '../../../support/stallable-store';
 import { storeWith } from '../../../support/store-with';
 import { batch, engineFixture, produce, readAll } from './helpers';
@@ -115,4 +116,30 @@ test('retention deletes many objects concurrently, a bounded number at a time', 
   expect(deleted.sort()).toEqual(objects.slice(0, -1).sort());
   expect(mostInFlight).toBe(DELETE_CONCURRENCY);
   for (const key of deleted) expect(await inner.head(key)).toBeUndefined();
+});
+
+test('a retention pass moves every partition in one metadata write', async () => {
+  const inner = new FileObjectStore(path.join(fixture.dirs.root, 'objects'));
+  const metadataWrites: string[] = [];
+  const store = storeWith(inner, {
+    put: (key, body, condition, crc32c) => {
+      if (key.startsWith(LOG_PREFIX)) metadataWrites.push(body.toString());
+      return inner.put(key, body, condition, crc32c);
+    },
+  });
+  const engine = await fixture.start({ objectStore: store, objectDeleteGraceMs: 0, uploadAgeMs: 3_600_000 });
+  const partitions = 6;
+  await engine.createTopic('wide', partitions, { 'retention.bytes': '1' });
+  for (let round = 0; round < 2; round++) {
+    for (let partition = 0; partition < partitions; partition++) await produce(engine, 'wide', partition, [`${round}-${partition}`]);
+    await engine.flush();
+  }
+  metadataWrites.length = 0;
+  await engine.runRetention();
+  // The log starts (one entry for the six partitions), then the deletion of the first object.
+  expect(metadataWrites.map((body) => (JSON.parse(body) as { kind: string }).kind)).toEqual(['log-starts-advanced', 'objects-deleted']);
+  for (let partition = 0; partition < partitions; partition++) {
+    const [result] = await engine.fetch([{ topic: 'wide', partition, fetchOffset: 0n, maxBytes: 1000 }], { maxWaitMs: 0, minBytes: 0, maxBytes: 1000 });
+    expect(result.logStartOffset).toBe(1n);
+  }
 });
