@@ -148,6 +148,27 @@ test('a fetch waits for data (long polling) and returns when it arrives', async 
   expect(result.records.length).toBeGreaterThan(0);
 });
 
+test('a long poll at the tail ends empty at its deadline; with another partition behind it answers at once', async () => {
+  const engine = await fixture.start();
+  await engine.createTopic('tail', 2, {});
+  await produce(engine, 'tail', 1, ['behind']);
+  const [expired] = await engine.fetch([{ topic: 'tail', partition: 0, fetchOffset: 0n, maxBytes: 1 << 20 }], {
+    maxWaitMs: 50,
+    minBytes: 1,
+    maxBytes: 1 << 20,
+  });
+  expect(expired).toMatchObject({ errorCode: ErrorCode.NONE, highWatermark: 0n, logStartOffset: 0n });
+  expect(expired.records.length).toBe(0);
+  const mixed = await engine.fetch(
+    [
+      { topic: 'tail', partition: 0, fetchOffset: 0n, maxBytes: 1 << 20 },
+      { topic: 'tail', partition: 1, fetchOffset: 0n, maxBytes: 1 << 20 },
+    ],
+    { maxWaitMs: 60_000, minBytes: 1, maxBytes: 1 << 20 },
+  );
+  expect(mixed.map((result) => result.records.length > 0)).toEqual([false, true]);
+});
+
 test('an aborted long poll returns empty, and an out-of-range offset or unknown topic is reported', async () => {
   const engine = await fixture.start();
   await engine.createTopic('poll', 1, {});
