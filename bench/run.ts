@@ -285,6 +285,13 @@ async function main(): Promise<void> {
     say(`${'throughput'.padEnd(44)} ${throughput.mibPerSecond.toFixed(0)} MiB/s = ${((100 * throughput.mibPerSecond) / floorBandwidth).toFixed(0)}% of the floor (target: at least 70%)`);
     say(line('produce latency under that load', throughput.produce));
     sayBrokerFigures(say, throughputPhase, throughput.ingestedBytes);
+    // The broker's JavaScript thread is one thread: at one CPU-second per second it cannot go faster
+    // than this, however many cores the machine has.
+    const jsSecondsPerGiB = throughputPhase.cpu.mainThread / (throughput.ingestedBytes / 2 ** 30);
+    if (jsSecondsPerGiB > 0) {
+      const ceilingMiB = 1024 / jsSecondsPerGiB;
+      say(`${'ceiling of the broker JavaScript thread'.padEnd(44)} ${ceilingMiB.toFixed(0)} MiB/s = ${((100 * ceilingMiB) / floorBandwidth).toFixed(0)}% of the floor (1 / its CPU-seconds per GiB)`);
+    }
     say('');
     say(`Caches: log cache ${flags['log-cache-mib']} MiB, read cache ${flags['read-cache-mib']} MiB.`);
     say(`Retention: ${retentionMiB > 0 ? `${retentionMiB} MiB per partition, applied every 250 ms` : 'none'}.`);
