@@ -1,0 +1,53 @@
+/**
+ * `npm run bench` end to end, with every phase cut to a second or two: it runs, reports every
+ * figure issue 4 asks for beside the floor, stops both brokers cleanly, and keeps its object store
+ * small through retention. The figures themselves are not asserted (speed is never a test here).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { BROKER_NODE_FLAGS } from '../../broker/runtime-flags';
+
+const REPO_ROOT = path.resolve(__dirname, '../..');
+
+test('the benchmark runs every phase and reports the figures beside the floor', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'dk-bench-test-'));
+  try {
+    const objects = path.join(dir, 'objects');
+    const report = path.join(dir, 'report.md');
+    const tsx = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
+    const short = ['--latency-s', '1', '--throughput-s', '3', '--floor-s', '1', '--floor-samples', '50', '--wal-alone-s', '1'];
+    const run = spawnSync(tsx, [...BROKER_NODE_FLAGS, 'bench/run.ts', ...short, '--retention-mib', '1', '--object-store', `file://${objects}`, '--markdown', report], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      timeout: 110_000,
+    });
+    expect(run.stderr).not.toContain('bench failed');
+    expect(run.status).toBe(0);
+    const text = readFileSync(report, 'utf8');
+    for (const figure of [
+      /write\+fdatasync \d+ B, one per 1 ms +p50 +[\d.]+ +p99/,
+      /append\+fdatasync 1024 KiB blocks +\d+ MiB\/s/,
+      /produce latency +p50 +[\d.]+ +p99 +[\d.]+ +p999/,
+      /end-to-end latency \(produce to consume\) +p50/,
+      /produce p99 minus floor p99 \(paced\) +-?[\d.]+ ms/,
+      /throughput +\d+ MiB\/s = \d+% of the floor/,
+      /ceiling of the broker JavaScript thread +\d+ MiB\/s/,
+      /CPU per GiB produced +broker [\d.]+ s/,
+      /objects per GiB ingested +[\d.]+/,
+      /Retention: 1 MiB per partition/,
+    ]) {
+      expect(text).toMatch(figure);
+    }
+    // Both brokers uploaded everything and exited 0 on SIGTERM.
+    expect(text.match(/exit code after SIGTERM 0/g)).toHaveLength(2);
+    // Retention deleted objects while the brokers ran (what the last pass did not see stays).
+    const created = [...text.matchAll(/\((\d+) objects, /g)].reduce((sum, match) => sum + Number(match[1]), 0);
+    const left = readdirSync(path.join(objects, 'data')).length;
+    expect(created).toBeGreaterThan(4);
+    expect(left).toBeLessThan(created);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
