@@ -8,7 +8,7 @@
  * recorded.
  */
 import type { Logger } from 'pino';
-import { partitionDataKey, partitionDataSection, type ApplyOutcome, type LogStart, type MetadataLog } from '../../metadata';
+import { partitionDataKey, partitionDataSection, type ApplyOutcome, type LogStart, type MetadataLog, type MetadataState } from '../../metadata';
 import { deleteObjects, type ObjectStore } from '../object-store';
 import type { PartitionLog } from './partition-log';
 import type { TopicSettings } from './topic-configs';
@@ -32,11 +32,14 @@ export interface RetentionOptions {
  * `log-starts-advanced` entry.
  */
 export function advanceLogStart(metadata: MetadataLog, log: PartitionLog, logStartOffset: number): Promise<ApplyOutcome | undefined> {
-  return metadata.append((state) => {
-    const data = state.get(partitionDataSection).partitions.get(partitionDataKey(log.topicId, log.partition));
-    if (data === undefined || logStartOffset <= data.logStartOffset || logStartOffset > data.nextOffset) return undefined;
-    return { kind: 'log-start-advanced', topicId: log.topicId, partition: log.partition, logStartOffset };
-  });
+  const start: LogStart = { topicId: log.topicId, partition: log.partition, logStartOffset };
+  return metadata.append((state) => (movesForward(state, start) ? { kind: 'log-start-advanced', ...start } : undefined));
+}
+
+/** Whether `start` still moves its partition's log start forward, within the committed log. */
+function movesForward(state: MetadataState, { topicId, partition, logStartOffset }: LogStart): boolean {
+  const data = state.get(partitionDataSection).partitions.get(partitionDataKey(topicId, partition));
+  return data !== undefined && logStartOffset > data.logStartOffset && logStartOffset <= data.nextOffset;
 }
 
 export class Retention {
@@ -82,11 +85,7 @@ export class Retention {
     // One entry for the whole pass: one metadata write whatever the number of partitions.
     if (starts.length > 0) {
       const outcome = await this.options.metadata.append((state) => {
-        const partitions = state.get(partitionDataSection).partitions;
-        const still = starts.filter(({ topicId, partition, logStartOffset }) => {
-          const data = partitions.get(partitionDataKey(topicId, partition));
-          return data !== undefined && logStartOffset > data.logStartOffset && logStartOffset <= data.nextOffset;
-        });
+        const still = starts.filter((start) => movesForward(state, start));
         return still.length > 0 ? { kind: 'log-starts-advanced', starts: still } : undefined;
       });
       if (outcome && outcome.rejected === undefined) {
