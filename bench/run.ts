@@ -22,6 +22,9 @@ import { measureWalAlone } from './wal-alone';
 import { WAL_SYNC_MODES, walSyncModeNamed, type WalSyncMode } from '../broker/storage/wal/wal';
 import { createTopic, latencyRun, throughputRun } from './workloads';
 
+/** How often the benchmark's brokers apply retention (see --retention-mib). */
+const RETENTION_CHECK_MS = 250;
+
 interface Flag {
   readonly name: string;
   readonly description: string;
@@ -51,7 +54,7 @@ const FLAGS: readonly Flag[] = [
   {
     name: 'retention-mib',
     description:
-      'retention.bytes of each benchmark partition (0: keep everything); retention deletes objects within about 250 ms, so the default /dev/shm store stays small',
+      `retention.bytes of each benchmark partition (0: keep everything); retention deletes objects within about ${RETENTION_CHECK_MS} ms, so the default /dev/shm store stays small`,
     fallback: '64',
   },
   { name: 's3-endpoint', description: 'S3-compatible endpoint for s3:// object stores', fallback: '' },
@@ -239,8 +242,8 @@ async function main(): Promise<void> {
       '--upload-size-mib', flags['upload-size-mib'],
       '--upload-age-ms', flags['upload-age-ms'],
       '--auto-create-topics', 'false',
-      // Retention runs every 250 ms and deletes at once what it cuts off (see --retention-mib).
-      '--retention-check-interval-ms', '250',
+      // Retention runs often and deletes at once what it cuts off (see --retention-mib).
+      '--retention-check-interval-ms', String(RETENTION_CHECK_MS),
       '--object-delete-delay-ms', '0',
       '--node-id', phase === 'latency' ? '1' : '2',
     ];
@@ -294,7 +297,7 @@ async function main(): Promise<void> {
     }
     say('');
     say(`Caches: log cache ${flags['log-cache-mib']} MiB, read cache ${flags['read-cache-mib']} MiB.`);
-    say(`Retention: ${retentionMiB > 0 ? `${retentionMiB} MiB per partition, applied every 250 ms` : 'none'}.`);
+    say(`Retention: ${retentionMiB > 0 ? `${retentionMiB} MiB per partition, applied every ${RETENTION_CHECK_MS} ms` : 'none'}.`);
     if (flags.markdown) writeFileSync(flags.markdown, `${report.join('\n')}\n`);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
