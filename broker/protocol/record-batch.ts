@@ -13,6 +13,7 @@
  * The CRC-32C covers attributes to the end of the batch.
  */
 import { crc32c } from '@node-rs/crc32';
+import { decompress } from './compression';
 import { crc32cCombine } from './crc32c-combine';
 import { ErrorCode, KafkaError } from './error-codes';
 import { Reader, Writer } from './primitives';
@@ -283,16 +284,19 @@ function readNullableBytes(reader: Reader): Buffer | null {
   return length < 0 ? null : reader.raw(length);
 }
 
+/** The most a compressed batch's records may decompress to before readRecords refuses it. */
+export const DECOMPRESSED_RECORDS_MAX_BYTES = 64 * 1024 * 1024;
+
 /**
- * The records of the uncompressed batch at `position` (the first `limit` of them), with absolute
- * offsets and timestamps. Throws for compressed batches (the broker never needs to decompress
- * client data).
+ * The records of the batch at `position` (the first `limit` of them), with absolute offsets and
+ * timestamps. A compressed batch is decompressed first (compression.ts: CorruptCompressedDataError
+ * for bad data, RangeError for a codec this runtime cannot decompress).
  */
 export function readRecords(buffer: Buffer, position = 0, limit = Number.POSITIVE_INFINITY): DecodedRecord[] {
   const header = readBatchHeader(buffer, position);
   const codec = header.attributes & BatchAttribute.CompressionMask;
-  if (codec !== 0) throw new RangeError(`batch at byte ${position} is compressed (codec ${codec}); only uncompressed batches are read`);
-  const reader = new Reader(buffer.subarray(position + BATCH_HEADER_BYTES, position + header.sizeInBytes));
+  const section = buffer.subarray(position + BATCH_HEADER_BYTES, position + header.sizeInBytes);
+  const reader = new Reader(codec === 0 ? section : decompress(codec, section, DECOMPRESSED_RECORDS_MAX_BYTES));
   const records: DecodedRecord[] = [];
   for (let i = 0; i < Math.min(header.recordCount, limit); i++) {
     const length = reader.varint();

@@ -8,8 +8,10 @@ import {
   BatchAttribute,
   readBatchHeader,
   readRecords,
+  type DecodedRecord,
   type RecordBatchHeader,
 } from '../../protocol/record-batch';
+import { canDecompress } from '../../protocol/compression';
 import type { Segment } from '../../metadata';
 import type { BlockCache } from './block-cache';
 import type { Chunk, PartitionLog } from './partition-log';
@@ -160,13 +162,20 @@ export class PartitionReader {
     timestamp: number,
     logStartOffset: number,
   ): Promise<{ offset: number; timestamp: number } | undefined> {
-    const baseOffset = Number(header.baseOffset);
-    if ((header.attributes & BatchAttribute.CompressionMask) !== 0) {
-      // Compressed records are not decompressed: the batch's first offset and its max timestamp.
-      return { offset: Math.max(baseOffset, logStartOffset), timestamp: Number(header.maxTimestamp) };
-    }
+    // Where the records cannot be read: the batch's first offset and its max timestamp.
+    const batchStart = { offset: Math.max(Number(header.baseOffset), logStartOffset), timestamp: Number(header.maxTimestamp) };
+    if (!canDecompress(header.attributes & BatchAttribute.CompressionMask)) return batchStart; // zstd before Node.js 22.15
+    // As Kafka does, the exact record, decompressing the batch if need be (only this one batch).
     const batch = await source.bytes(position, position + header.sizeInBytes);
-    for (const record of readRecords(batch)) {
+    let records: DecodedRecord[];
+    try {
+      records = readRecords(batch);
+    } catch {
+      // Produce checks a batch's CRC and header, not that its records decode (nor decompress):
+      // a client's malformed batch must not fail ListOffsets for everyone else.
+      return batchStart;
+    }
+    for (const record of records) {
       if (Number(record.timestamp) >= timestamp && Number(record.offset) >= logStartOffset) {
         return { offset: Number(record.offset), timestamp: Number(record.timestamp) };
       }

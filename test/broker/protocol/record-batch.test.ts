@@ -1,4 +1,5 @@
 import { crc32c } from '@node-rs/crc32';
+import { CorruptCompressedDataError } from '../../../broker/protocol/compression';
 import {
   BatchAttribute,
   buildRecordBatch,
@@ -49,10 +50,12 @@ describe('buildRecordBatch', () => {
     expect(() => buildRecordBatch(records, { attributes: 1 })).toThrow('uncompressed batches only');
   });
 
-  test('readRecords refuses compressed batches', () => {
+  test('readRecords refuses a batch whose records do not decompress in its codec, or an unknown codec', () => {
     const batch = buildRecordBatch(records);
-    batch.writeInt16BE(2, 21); // snappy
-    expect(() => readRecords(batch)).toThrow('is compressed (codec 2)');
+    batch.writeInt16BE(3, 21); // lz4, but the records are plain
+    expect(() => readRecords(batch)).toThrow(CorruptCompressedDataError);
+    batch.writeInt16BE(6, 21);
+    expect(() => readRecords(batch)).toThrow('compression codec 6 cannot be decompressed here');
   });
 
   test('readRecords gives LogAppendTime batches the append time', () => {

@@ -2,6 +2,9 @@
  * The storage engine end to end on real files: WAL with fsync, local-directory object store.
  */
 import { rm } from 'node:fs/promises';
+import { gzipSync } from 'node:zlib';
+import { CompressionCodec } from '../../../../broker/protocol/compression';
+import { compressedBatch, Lz4Block, lz4Frame, SnappyBlock, xerialFramed } from '../../../support/compressed-batch';
 import * as path from 'node:path';
 import { ErrorCode } from '../../../../broker/protocol/error-codes';
 import { batchesOf, buildRecordBatch, validateProducedRecords } from '../../../../broker/protocol/record-batch';
@@ -210,13 +213,18 @@ test('fetch limits: whole batches within maxBytes, but at least one batch for th
   expect(results[1].records.length).toBe(0);
 });
 
-test('ListOffsets by timestamp finds the first record at or after it, in memory and in objects', async () => {
+test.each([
+  ['uncompressed', CompressionCodec.None, (section: Buffer) => section],
+  ['gzip', CompressionCodec.Gzip, (section: Buffer) => gzipSync(section)],
+  ['snappy', CompressionCodec.Snappy, (section: Buffer) => xerialFramed([new SnappyBlock().literal(section).bytes()])],
+  ['lz4', CompressionCodec.Lz4, (section: Buffer) => lz4Frame([{ data: new Lz4Block().sequence(section).bytes() }])],
+])('ListOffsets by timestamp finds the first record at or after it, in memory and in objects (%s batches)', async (_name, codec, compress) => {
   let engine = await fixture.start({ uploadAgeMs: 3_600_000 });
   await engine.createTopic('ts', 1, {});
   const records = (timestamps: number[]) => timestamps.map((t) => ({ key: null, value: `t${t}`, timestamp: BigInt(t) }));
-  const { buildRecordBatch, validateProducedRecords } = await import('../../../../broker/protocol/record-batch');
   for (const timestamps of [[1000, 1100], [2000, 2500], [3000]]) {
-    const set = buildRecordBatch(records(timestamps));
+    // As Kafka does, inside a compressed batch too: the exact record, not the batch's first.
+    const set = compressedBatch(codec, compress, records(timestamps));
     await engine.append({ topic: 'ts', partition: 0 }, set, validateProducedRecords(set, 1 << 20), { timeoutMs: 1000 });
   }
   const lookup = (t: number) => engine.offsetForTimestamp({ topic: 'ts', partition: 0 }, BigInt(t));
@@ -231,6 +239,17 @@ test('ListOffsets by timestamp finds the first record at or after it, in memory 
   await engine.close();
   engine = await fixture.start();
   for (const [t, answer] of expected) expect(await lookup(t)).toEqual(answer);
+});
+
+test('ListOffsets by timestamp answers the first offset of a batch whose records do not decompress', async () => {
+  // Produce checks a batch's CRC and header, not its compressed records: a client can store such a batch.
+  const engine = await fixture.start();
+  await engine.createTopic('garbled', 1, {});
+  await produce(engine, 'garbled', 0, ['before'], { baseTimestamp: 500n });
+  const records = [1000, 2000, 3000].map((t) => ({ key: null, value: `t${t}`, timestamp: BigInt(t) }));
+  const set = compressedBatch(CompressionCodec.Gzip, () => Buffer.from('this is not gzip'), records);
+  await engine.append({ topic: 'garbled', partition: 0 }, set, validateProducedRecords(set, 1 << 20), { timeoutMs: 1000 });
+  expect(await engine.offsetForTimestamp({ topic: 'garbled', partition: 0 }, 1500n)).toEqual({ offset: 1n, timestamp: 3000n });
 });
 
 test('topics: validation, configs with defaults, validate-only, delete', async () => {
