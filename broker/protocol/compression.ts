@@ -29,25 +29,28 @@ export class CorruptCompressedDataError extends Error {
 type ZstdDecompress = (data: Buffer, options: { maxOutputLength: number }) => Buffer;
 const zstdDecompressSync = (zlib as unknown as { zstdDecompressSync?: ZstdDecompress }).zstdDecompressSync;
 
+type Decoder = (data: Buffer, maxBytes: number) => Buffer;
+
+/** The codecs this runtime decodes, by Kafka's number. */
+const DECODERS: ReadonlyMap<number, Decoder> = new Map<number, Decoder>([
+  [CompressionCodec.Gzip, (data, maxBytes) => viaZlib('gzip', () => zlib.gunzipSync(data, { maxOutputLength: maxBytes }))],
+  [CompressionCodec.Snappy, snappyFramed],
+  [CompressionCodec.Lz4, lz4Frame],
+  ...(zstdDecompressSync === undefined
+    ? []
+    : [[CompressionCodec.Zstd, (data: Buffer, maxBytes: number) => viaZlib('zstd', () => zstdDecompressSync(data, { maxOutputLength: maxBytes }))] as const]),
+]);
+
 /** Whether this runtime can read records compressed with `codec` (None included). */
 export function canDecompress(codec: number): boolean {
-  return codec === CompressionCodec.None || codec === CompressionCodec.Gzip || codec === CompressionCodec.Snappy || codec === CompressionCodec.Lz4 || (codec === CompressionCodec.Zstd && zstdDecompressSync !== undefined);
+  return codec === CompressionCodec.None || DECODERS.has(codec);
 }
 
 /** The records section `data` decompressed; throws CorruptCompressedDataError, or RangeError for a codec it cannot decompress. */
 export function decompress(codec: number, data: Buffer, maxBytes: number): Buffer {
-  switch (codec as (typeof CompressionCodec)[keyof typeof CompressionCodec]) {
-    case CompressionCodec.Gzip:
-      return viaZlib('gzip', () => zlib.gunzipSync(data, { maxOutputLength: maxBytes }));
-    case CompressionCodec.Snappy:
-      return snappyFramed(data, maxBytes);
-    case CompressionCodec.Lz4:
-      return lz4Frame(data, maxBytes);
-    case CompressionCodec.Zstd:
-      if (zstdDecompressSync === undefined) break;
-      return viaZlib('zstd', () => zstdDecompressSync(data, { maxOutputLength: maxBytes }));
-  }
-  throw new RangeError(`compression codec ${codec} cannot be decompressed here`);
+  const decoder = DECODERS.get(codec);
+  if (decoder === undefined) throw new RangeError(`compression codec ${codec} cannot be decompressed here`);
+  return decoder(data, maxBytes);
 }
 
 function viaZlib(codec: string, run: () => Buffer): Buffer {
