@@ -4,6 +4,8 @@
  * what they decompress to, so a test checks the decoder against an independent statement of it.
  */
 import { crc32c } from '@node-rs/crc32';
+import { gzipSync } from 'node:zlib';
+import { CompressionCodec } from '../../broker/protocol/compression';
 import { BATCH_HEADER_BYTES, buildRecordBatch, type RecordBatchOptions } from '../../broker/protocol/record-batch';
 
 /** A raw snappy block: the uncompressed length as a varint, then the elements. */
@@ -140,6 +142,16 @@ export function compressedBatch(
   batch.writeUInt32BE(crc32c(batch.subarray(21)), 17);
   return batch;
 }
+
+/**
+ * One way to compress a records section in each codec the broker decodes everywhere (for
+ * test.each): gzip through zlib, snappy and LZ4 as a single literal, which are valid streams.
+ */
+export const SECTION_COMPRESSORS: readonly (readonly [name: string, codec: number, compress: (section: Buffer) => Buffer])[] = [
+  ['gzip', CompressionCodec.Gzip, (section) => gzipSync(section)],
+  ['snappy (snappy-java framing)', CompressionCodec.Snappy, (section) => xerialFramed([new SnappyBlock().literal(section).bytes()])],
+  ['lz4', CompressionCodec.Lz4, (section) => lz4Frame([{ data: new Lz4Block().sequence(section).bytes() }])],
+];
 
 function int32(value: number): Buffer {
   const bytes = Buffer.alloc(4);

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import * as zlib from 'node:zlib';
 import { canDecompress, CompressionCodec, CorruptCompressedDataError, decompress } from '../../../broker/protocol/compression';
 import { BatchAttribute, readRecords } from '../../../broker/protocol/record-batch';
-import { compressedBatch, Lz4Block, lz4Frame, SnappyBlock, xerialFramed } from '../../support/compressed-batch';
+import { compressedBatch, Lz4Block, lz4Frame, SECTION_COMPRESSORS, SnappyBlock, xerialFramed } from '../../support/compressed-batch';
 
 const MiB = 1 << 20;
 
@@ -99,11 +99,7 @@ describe('readRecords on compressed batches', () => {
   const values = Array.from({ length: 50 }, (_, i) => ({ key: `k${i}`, value: `value ${i} `.repeat(20) }));
   const plainSection = (section: Buffer): Buffer => section;
 
-  test.each([
-    ['gzip', CompressionCodec.Gzip, (section: Buffer) => zlib.gzipSync(section)],
-    ['snappy (snappy-java framing)', CompressionCodec.Snappy, (section: Buffer) => xerialFramed([new SnappyBlock().literal(section).bytes()])],
-    ['lz4', CompressionCodec.Lz4, (section: Buffer) => lz4Frame([{ data: new Lz4Block().sequence(section).bytes() }])],
-  ])('%s: the same records as uncompressed, LogAppendTime included', (_name, codec, compress) => {
+  test.each(SECTION_COMPRESSORS)('%s: the same records as uncompressed, LogAppendTime included', (_name, codec, compress) => {
     const options = { baseTimestamp: 1_000n, attributes: BatchAttribute.LogAppendTime };
     const expected = readRecords(compressedBatch(0, plainSection, values, options));
     const records = readRecords(compressedBatch(codec, compress, values, options));
