@@ -8,6 +8,9 @@ declare module 's3rver' {
     directory?: string;
     resetOnClose?: boolean;
     configureBuckets?: { name: string }[];
+    /** Both given: HTTPS. */
+    key?: Buffer;
+    cert?: Buffer;
   }
   class S3rver {
     constructor(options: S3rverOptions);

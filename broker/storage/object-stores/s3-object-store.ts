@@ -10,6 +10,14 @@
  * the SDK with exponential backoff (`maxAttempts`). One consequence callers handle: a create-only
  * write whose first attempt succeeded but whose response was lost is retried and answers 412;
  * the metadata log therefore tags each entry with its writer and re-reads to recognise its own.
+ *
+ * Every PUT carries the body's CRC-32C, which S3 checks against the bytes it receives. Over HTTPS
+ * the PUT is therefore signed without a hash of its payload (`UNSIGNED-PAYLOAD`, the single-chunk
+ * option S3's SigV4 documents), as the AWS SDKs for Python and Java do when a checksum header is
+ * present: TLS protects the bytes in transit, the checksum catches corruption, and the SDK would
+ * otherwise hash every object with SHA-256 on the event loop (a fifth of the broker's JavaScript
+ * thread in a throughput run against an S3 server, `docs/performance.md`). Over plain HTTP (an
+ * S3-compatible endpoint on a private network) the payload stays signed.
  */
 import { crc32c } from '@node-rs/crc32';
 import {
@@ -69,6 +77,7 @@ export class S3ObjectStore implements ObjectStore {
           ? { requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }
           : {}),
       });
+    signPayloadsOnlyWithoutTls(this.client);
   }
 
   async put(key: string, body: Buffer, condition?: WriteCondition, knownCrc32c?: number): Promise<ObjectInfo> {
@@ -154,6 +163,25 @@ export class S3ObjectStore implements ObjectStore {
   private fullKey(key: string): string {
     return `${this.keyPrefix}${key}`;
   }
+}
+
+const CONTENT_SHA256_HEADER = 'x-amz-content-sha256';
+const CRC32C_HEADER = 'x-amz-checksum-crc32c';
+
+/** See the header comment: a request with a body and a CRC-32C header, over HTTPS, is signed without hashing its payload. */
+function signPayloadsOnlyWithoutTls(client: S3Client): void {
+  client.middlewareStack.add(
+    (next) => (args) => {
+      const request = args.request as Partial<{ protocol: string; headers: Record<string, string>; body: unknown }>;
+      const headers = request.headers;
+      if (request.protocol === 'https:' && request.body !== undefined && headers !== undefined) {
+        const names = Object.keys(headers).map((name) => name.toLowerCase());
+        if (names.includes(CRC32C_HEADER) && !names.includes(CONTENT_SHA256_HEADER)) headers[CONTENT_SHA256_HEADER] = 'UNSIGNED-PAYLOAD';
+      }
+      return next(args);
+    },
+    { step: 'build', name: 'disklessUnsignedPayloadOverHttps' },
+  );
 }
 
 function crc32cBase64(crc: number): string {
