@@ -113,7 +113,9 @@ export class S3ObjectStore implements ObjectStore {
         }),
       );
       if (!output.Body) return Buffer.alloc(0);
-      return Buffer.from(await output.Body.transformToByteArray());
+      const bytes = await output.Body.transformToByteArray();
+      // A view, not Buffer.from(bytes), which would copy every block read from S3 once more.
+      return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     } catch (error) {
       if (isNotFound(error)) throw new ObjectNotFoundError(key, { cause: error });
       if (range && httpStatus(error) === 416) return Buffer.alloc(0);
