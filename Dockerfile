@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
-# The diskless-kafka broker image: broker/main.ts bundled with esbuild, on Node.js 20, run as the
-# unprivileged `node` user (uid 1000; the hosts' bootstrap gives this uid the WAL directory).
+# The diskless-kafka broker image: broker/main.ts bundled with esbuild (broker/bundle.ts), on
+# Node.js 20, run as the unprivileged `node` user (uid 1000; the hosts' bootstrap gives this uid
+# the WAL directory).
 #
 # CDK builds it when the app's assets are published (`cdk deploy`), for the fleet's CPU
 # architecture (linux/arm64 on Graviton); `cdk synth` needs no Docker. Configuration comes from
@@ -15,7 +16,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
-# One JavaScript file from the broker's TypeScript; npm packages stay external (resolved from deps).
+# The broker's TypeScript as JavaScript (dist/broker.js, and dist/s3-put-worker.js beside it for
+# the S3 store's PUT thread); npm packages stay external (resolved from deps).
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
@@ -23,8 +25,7 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY lib/capacity ./lib/capacity
 COPY broker ./broker
-RUN npx esbuild broker/main.ts --bundle --platform=node --target=node20 --packages=external \
-      --sourcemap --outfile=dist/broker.js
+RUN npx tsx broker/bundle.ts dist
 
 FROM ${NODE_IMAGE} AS runtime
 # DK_DATA_DIR: the broker's local scratch directory, writable by the node user. The WAL

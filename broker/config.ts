@@ -32,6 +32,8 @@ export interface BrokerConfig {
   /** file:///abs/path or s3://bucket/prefix. */
   readonly objectStore: string;
   readonly s3Endpoint: string | undefined;
+  /** Send the data objects' PUTs from a worker thread (s3:// stores). */
+  readonly s3PutThread: boolean;
   readonly nodeId: number;
   /** The availability zone, reported to clients as the rack. */
   readonly zone: string | undefined;
@@ -215,6 +217,13 @@ const OPTIONS: { [K in keyof BrokerConfig]: OptionSpec<K> } = {
     description: 'endpoint of an S3-compatible server for s3:// object stores',
     defaultText: 'AWS S3',
     parse: (value) => (value === undefined ? undefined : httpUrl(value)),
+  },
+  s3PutThread: {
+    key: 's3PutThread',
+    valueName: 'true|false',
+    description: 'send the data objects\' PUTs to S3 from a worker thread, keeping their TLS off the event loop',
+    defaultText: 'true',
+    parse: withDefault(true, boolean),
   },
   nodeId: {
     key: 'nodeId',

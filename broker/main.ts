@@ -52,7 +52,7 @@ export async function startBroker(
   const server = new KafkaServer({ registry, log, maxRequestBytes: config.maxRequestBytes });
   const { port } = await server.listen(config.host, config.port);
   const zone = config.zone ?? null;
-  const store = openObjectStore(config.objectStore, { s3Endpoint: config.s3Endpoint });
+  const store = openObjectStore(config.objectStore, { s3Endpoint: config.s3Endpoint, s3PutThread: config.s3PutThread });
   const clusterRuntime = config.clusterMode ? new ClusterRuntime({ config, port, store, logger: log, exit }) : undefined;
   const storage = createStorage(
     {

@@ -31,7 +31,14 @@ describe('parseConfig', () => {
       logCacheMiB: 128,
       retentionCheckIntervalMs: 60000,
       objectDeleteDelayMs: 60000,
+      s3PutThread: true,
     });
+  });
+
+  test('--s3-put-thread false keeps the S3 PUTs on the event loop', () => {
+    expect(parse(['--s3-put-thread', 'false']).s3PutThread).toBe(false);
+    expect(parse([], { DK_S3_PUT_THREAD: 'false' }).s3PutThread).toBe(false);
+    expect(() => parse(['--s3-put-thread', 'maybe'])).toThrow(ConfigError);
   });
 
   test('the caches that bound memory are set by flag or variable', () => {

@@ -72,7 +72,7 @@ describe('BrokerImage', () => {
       const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
       expect(runtime).toMatch(/^USER node$/m);
       expect(runtime).toMatch(/^ENTRYPOINT \["node", .*"dist\/broker\.js"\]$/m);
-      expect(dockerfile).toContain('esbuild broker/main.ts --bundle');
+      expect(dockerfile).toMatch(/^RUN npx tsx broker\/bundle\.ts dist$/m);
     });
   });
 

@@ -31,6 +31,8 @@ export interface BrokerProcessOptions {
   readonly walCapacityMiB?: number;
   /** Flags for node itself. @default BROKER_NODE_FLAGS, as every launcher passes them */
   readonly nodeFlags?: readonly string[];
+  /** A bundle's entry point (broker/bundle.ts) to run with node instead of the TypeScript through tsx, as the Docker image does. */
+  readonly bundledEntry?: string;
 }
 
 export interface LogLine {
@@ -86,7 +88,8 @@ export class BrokerProcess {
       '--wal-capacity-mib', String(options.walCapacityMiB ?? 64),
       ...(options.args ?? []),
     ];
-    const child = spawn(process.execPath, [...(options.nodeFlags ?? BROKER_NODE_FLAGS), '--import', 'tsx', ENTRY, ...args], {
+    const entry = options.bundledEntry !== undefined ? [options.bundledEntry] : ['--import', 'tsx', ENTRY];
+    const child = spawn(process.execPath, [...(options.nodeFlags ?? BROKER_NODE_FLAGS), ...entry, ...args], {
       cwd: REPO_ROOT,
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],

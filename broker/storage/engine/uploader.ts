@@ -410,7 +410,9 @@ export class Uploader {
 
 /**
  * Object bodies are large and short-lived: reusing a few of them (one per concurrent upload)
- * spares the garbage collector megabytes of external memory per upload.
+ * spares the garbage collector megabytes of external memory per upload. They live in shared
+ * memory, so that a store may hand one to another thread without copying it (the S3 store's PUT
+ * thread).
  */
 class BodyPool {
   private readonly free: Buffer[] = [];
@@ -423,7 +425,7 @@ class BodyPool {
   /** A buffer of exactly `bytes` (a view into a pooled one when it fits). */
   acquire(bytes: number): Buffer {
     const index = this.free.findIndex((buffer) => buffer.length >= bytes);
-    const buffer = index >= 0 ? this.free.splice(index, 1)[0] : Buffer.allocUnsafeSlow(Math.max(bytes, this.typicalBytes + (1 << 20)));
+    const buffer = index >= 0 ? this.free.splice(index, 1)[0] : Buffer.from(new SharedArrayBuffer(Math.max(bytes, this.typicalBytes + (1 << 20))));
     return buffer.subarray(0, bytes);
   }
 

@@ -15,6 +15,8 @@ export interface OpenObjectStoreOptions {
   readonly s3Endpoint?: string;
   readonly region?: string;
   readonly credentials?: S3ObjectStoreOptions['credentials'];
+  /** Send large unconditional PUTs from a worker thread. @default true */
+  readonly s3PutThread?: boolean;
 }
 
 export function openObjectStore(url: string, options: OpenObjectStoreOptions = {}): ObjectStore {
@@ -40,6 +42,7 @@ export function openObjectStore(url: string, options: OpenObjectStoreOptions = {
       endpoint: options.s3Endpoint,
       region: options.region,
       credentials: options.credentials,
+      putThread: options.s3PutThread,
     });
   }
   throw new Error(`unsupported object store URL ${JSON.stringify(url)}: the scheme must be file: or s3:`);

@@ -11,13 +11,10 @@
  * write whose first attempt succeeded but whose response was lost is retried and answers 412;
  * the metadata log therefore tags each entry with its writer and re-reads to recognise its own.
  *
- * Every PUT carries the body's CRC-32C, which S3 checks against the bytes it receives. Over HTTPS
- * the PUT is therefore signed without a hash of its payload (`UNSIGNED-PAYLOAD`, the single-chunk
- * option S3's SigV4 documents), as the AWS SDKs for Python and Java do when a checksum header is
- * present: TLS protects the bytes in transit, the checksum catches corruption, and the SDK would
- * otherwise hash every object with SHA-256 on the event loop (a fifth of the broker's JavaScript
- * thread in a throughput run against an S3 server, `docs/performance.md`). Over plain HTTP (an
- * S3-compatible endpoint on a private network) the payload stays signed.
+ * PUTs over HTTPS are signed without a hash of their body, which their CRC-32C protects instead
+ * (s3-client.ts). Large unconditional PUTs (the data objects) go through a PUT thread
+ * (s3-put-thread.ts) unless `putThread` is false; should that thread fail, the store sends them
+ * itself from then on.
  */
 import { crc32c } from '@node-rs/crc32';
 import {
@@ -26,8 +23,7 @@ import {
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
-  S3Client,
-  type S3ClientConfig,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import {
   ObjectNotFoundError,
@@ -37,19 +33,19 @@ import {
   type ObjectStore,
   type WriteCondition,
 } from '../object-store';
+import { crc32cBase64, createS3Client, signPayloadsOnlyWithoutTls, type S3ClientSettings } from './s3-client';
+import { PutThreadFailure, S3PutThread } from './s3-put-thread';
 
-export interface S3ObjectStoreOptions {
+/** Smaller unconditional PUTs are sent from the calling thread: handing them over costs more than it saves. */
+const PUT_THREAD_MIN_BYTES = 64 * 1024;
+
+export interface S3ObjectStoreOptions extends S3ClientSettings {
   readonly bucket: string;
   /** Key prefix without leading or trailing '/', or '' for the bucket root. */
   readonly prefix: string;
-  /** An S3-compatible endpoint (e.g. http://127.0.0.1:4568); implies path-style addressing. */
-  readonly endpoint?: string;
-  /** @default AWS_REGION from the environment, else us-east-1 */
-  readonly region?: string;
-  /** Attempts per request, the first included, with exponential backoff between. @default 8 */
-  readonly maxAttempts?: number;
-  readonly credentials?: S3ClientConfig['credentials'];
-  /** A ready client (tests); the options above that configure a client are then ignored. */
+  /** Send large unconditional PUTs from a worker thread (s3-put-thread.ts). @default true */
+  readonly putThread?: boolean;
+  /** A ready client (tests); the settings above are then ignored, and there is no PUT thread. */
   readonly client?: S3Client;
 }
 
@@ -58,29 +54,52 @@ export class S3ObjectStore implements ObjectStore {
   private readonly client: S3Client;
   private readonly bucket: string;
   private readonly keyPrefix: string;
+  private putThread: S3PutThread | undefined;
+  private threadPuts = 0;
 
   constructor(options: S3ObjectStoreOptions) {
     this.bucket = options.bucket;
     this.keyPrefix = options.prefix === '' ? '' : `${options.prefix}/`;
     this.location = `s3://${options.bucket}${options.prefix === '' ? '' : `/${options.prefix}`}`;
-    this.client =
-      options.client ??
-      new S3Client({
-        region: options.region ?? process.env.AWS_REGION ?? 'us-east-1',
+    if (options.client) {
+      this.client = options.client;
+      signPayloadsOnlyWithoutTls(this.client);
+    } else {
+      const settings: S3ClientSettings = {
         endpoint: options.endpoint,
-        forcePathStyle: options.endpoint !== undefined,
-        maxAttempts: options.maxAttempts ?? 8,
-        retryMode: 'standard',
+        region: options.region,
+        maxAttempts: options.maxAttempts,
         credentials: options.credentials,
-        // S3-compatible servers often lack the newer default checksum headers; AWS gets them.
-        ...(options.endpoint !== undefined
-          ? { requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }
-          : {}),
-      });
-    signPayloadsOnlyWithoutTls(this.client);
+        ca: options.ca,
+      };
+      this.client = createS3Client(settings);
+      if (options.putThread ?? true) this.putThread = new S3PutThread(settings);
+    }
+  }
+
+  /** How many PUTs the PUT thread has sent. */
+  get putsFromThread(): number {
+    return this.threadPuts;
+  }
+
+  /** Stops the PUT thread, if any (a later large PUT starts it again). */
+  async close(): Promise<void> {
+    await this.putThread?.close();
   }
 
   async put(key: string, body: Buffer, condition?: WriteCondition, knownCrc32c?: number): Promise<ObjectInfo> {
+    if (this.putThread && condition === undefined && body.length >= PUT_THREAD_MIN_BYTES) {
+      try {
+        const etag = await this.putThread.put(this.bucket, this.fullKey(key), body, knownCrc32c ?? crc32c(body));
+        this.threadPuts++;
+        return { key, sizeBytes: body.length, etag };
+      } catch (error) {
+        if (!(error instanceof PutThreadFailure)) throw error;
+        // A broken thread is a bug, not weather: send from here from now on, and say so once.
+        this.putThread = undefined;
+        process.emitWarning(`${error.message}; the S3 store sends its PUTs from the main thread from now on`, 'DisklessKafkaWarning');
+      }
+    }
     try {
       const output = await this.client.send(
         new PutObjectCommand({
@@ -165,31 +184,6 @@ export class S3ObjectStore implements ObjectStore {
   private fullKey(key: string): string {
     return `${this.keyPrefix}${key}`;
   }
-}
-
-const CONTENT_SHA256_HEADER = 'x-amz-content-sha256';
-const CRC32C_HEADER = 'x-amz-checksum-crc32c';
-
-/** See the header comment: a request with a body and a CRC-32C header, over HTTPS, is signed without hashing its payload. */
-function signPayloadsOnlyWithoutTls(client: S3Client): void {
-  client.middlewareStack.add(
-    (next) => (args) => {
-      const request = args.request as Partial<{ protocol: string; headers: Record<string, string>; body: unknown }>;
-      const headers = request.headers;
-      if (request.protocol === 'https:' && request.body !== undefined && headers !== undefined) {
-        const names = Object.keys(headers).map((name) => name.toLowerCase());
-        if (names.includes(CRC32C_HEADER) && !names.includes(CONTENT_SHA256_HEADER)) headers[CONTENT_SHA256_HEADER] = 'UNSIGNED-PAYLOAD';
-      }
-      return next(args);
-    },
-    { step: 'build', name: 'disklessUnsignedPayloadOverHttps' },
-  );
-}
-
-function crc32cBase64(crc: number): string {
-  const checksum = Buffer.alloc(4);
-  checksum.writeUInt32BE(crc, 0);
-  return checksum.toString('base64');
 }
 
 function httpStatus(error: unknown): number | undefined {

@@ -50,7 +50,7 @@ test('over HTTPS a PUT is signed without a hash of its body, and the body arrive
   const body = randomBytes(1 << 20);
 
   await store.put('data/object-1', body);
-  expect(await store.get('data/object-1')).toEqual(body);
+  expect((await store.get('data/object-1')).equals(body)).toBe(true);
 
   const put = sent.find((request) => request.method === 'PUT')!;
   expect(put.headers['x-amz-content-sha256']).toBe('UNSIGNED-PAYLOAD');
@@ -68,7 +68,7 @@ test('over plain HTTP a PUT keeps its body signed', async () => {
   const body = randomBytes(64 << 10);
 
   await store.put('data/object-2', body);
-  expect(await store.get('data/object-2')).toEqual(body);
+  expect((await store.get('data/object-2')).equals(body)).toBe(true);
 
   const put = sent.find((request) => request.method === 'PUT')!;
   expect(put.headers['x-amz-content-sha256']).toBe(createHash('sha256').update(body).digest('hex'));
