@@ -55,6 +55,8 @@ export class S3PutError extends Error {
 const IDLE_STOP_MS = 10_000;
 
 interface Waiter {
+  /** The thread the PUT was handed to: only its end fails the PUT. */
+  readonly worker: Worker;
   readonly resolve: (etag: string) => void;
   readonly reject: (error: Error) => void;
 }
@@ -72,8 +74,8 @@ export class S3PutThread {
     const worker = this.worker ?? this.start();
     clearTimeout(this.idleTimer);
     const id = this.nextId++;
-    const answered = new Promise<string>((resolve, reject) => this.waiting.set(id, { resolve, reject }));
-    if (this.waiting.size === 1) worker.ref();
+    const answered = new Promise<string>((resolve, reject) => this.waiting.set(id, { worker, resolve, reject }));
+    worker.ref();
     const request: PutRequest = { id, bucket, key, body, crc32c };
     worker.postMessage(request);
     return answered;
@@ -84,10 +86,11 @@ export class S3PutThread {
     return this.waiting.size;
   }
 
-  /** Stops the thread; PUTs in flight reject with PutThreadFailure. */
+  /** Stops the thread; PUTs in flight reject with PutThreadFailure. A later put() starts a new one. */
   async close(): Promise<void> {
     clearTimeout(this.idleTimer);
     const worker = this.worker;
+    this.worker = undefined;
     if (worker) await worker.terminate();
   }
 
@@ -119,7 +122,7 @@ export class S3PutThread {
   private becameIdle(): void {
     const worker = this.worker;
     if (!worker) return;
-    worker.unref();
+    worker.unref(); // ref() again by the next put()
     this.idleTimer = setTimeout(() => {
       if (this.worker === worker && this.waiting.size === 0) {
         this.worker = undefined;
@@ -131,8 +134,10 @@ export class S3PutThread {
 
   private onStopped(worker: Worker, failure: PutThreadFailure): void {
     if (this.worker === worker) this.worker = undefined;
-    const waiters = [...this.waiting.values()];
-    this.waiting.clear();
-    for (const waiter of waiters) waiter.reject(failure);
+    for (const [id, waiter] of this.waiting) {
+      if (waiter.worker !== worker) continue;
+      this.waiting.delete(id);
+      waiter.reject(failure);
+    }
   }
 }

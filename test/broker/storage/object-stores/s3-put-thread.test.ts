@@ -75,3 +75,14 @@ test('a PUT thread starts again after it stopped', async () => {
   expect(thread.inFlight).toBe(0);
   await thread.close();
 });
+
+test("a PUT given while the previous thread stops goes to a new thread, and that thread's end does not fail it", async () => {
+  const thread = new S3PutThread({ endpoint: s3.endpoint, credentials: s3.credentials, ca: TEST_CA.toString() });
+  const body = randomBytes(256 << 10);
+  await thread.put(s3.bucket, 'overlap/1', body, crc32c(body));
+  const closing = thread.close();
+  const put = thread.put(s3.bucket, 'overlap/2', body, crc32c(body));
+  await closing;
+  expect(await put).toMatch(/^"/);
+  await thread.close();
+});
