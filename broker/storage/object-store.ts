@@ -55,6 +55,13 @@ export interface ObjectStore {
    * it against the bytes it receives.
    */
   put(key: string, body: Buffer, condition?: WriteCondition, crc32c?: number): Promise<ObjectInfo>;
+  /**
+   * True when the store hands large bodies to another thread (the S3 store's PUT thread): writers
+   * that build big bodies should then build them in shared memory (a SharedArrayBuffer), which
+   * that thread reads without a copy. Others are better off with plain memory, which is faster to
+   * copy into.
+   */
+  readonly prefersSharedBodies?: boolean;
   /** The object's bytes (or the range's). Throws ObjectNotFoundError. */
   get(key: string, range?: ByteRange): Promise<Buffer>;
   /** The object's size and ETag, or undefined when it does not exist. */

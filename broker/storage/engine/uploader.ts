@@ -101,7 +101,7 @@ export class Uploader {
   private readonly bodies: BodyPool;
 
   constructor(private readonly options: UploaderOptions) {
-    this.bodies = new BodyPool(options.maxConcurrentUploads, options.uploadBytes);
+    this.bodies = new BodyPool(options.maxConcurrentUploads, options.uploadBytes, options.store.prefersSharedBodies === true);
     this.lastTrim = options.startPosition;
     this.committedEnd = options.startPosition;
     this.addedEnd = options.startPosition;
@@ -411,8 +411,10 @@ export class Uploader {
 /**
  * Object bodies are large and short-lived: reusing a few of them (one per concurrent upload)
  * spares the garbage collector megabytes of external memory per upload. They live in shared
- * memory, so that a store may hand one to another thread without copying it (the S3 store's PUT
- * thread).
+ * memory when the store hands them to another thread (the S3 store's PUT thread), and in plain
+ * memory otherwise: V8 copies into a SharedArrayBuffer with relaxed atomic stores, about 30 %
+ * slower than memcpy (8 % more CPU per GiB for the broker's JavaScript thread with the directory
+ * store, measured).
  */
 class BodyPool {
   private readonly free: Buffer[] = [];
@@ -420,12 +422,14 @@ class BodyPool {
   constructor(
     private readonly size: number,
     private readonly typicalBytes: number,
+    private readonly shared: boolean,
   ) {}
 
   /** A buffer of exactly `bytes` (a view into a pooled one when it fits). */
   acquire(bytes: number): Buffer {
     const index = this.free.findIndex((buffer) => buffer.length >= bytes);
-    const buffer = index >= 0 ? this.free.splice(index, 1)[0] : Buffer.from(new SharedArrayBuffer(Math.max(bytes, this.typicalBytes + (1 << 20))));
+    const size = Math.max(bytes, this.typicalBytes + (1 << 20));
+    const buffer = index >= 0 ? this.free.splice(index, 1)[0] : this.shared ? Buffer.from(new SharedArrayBuffer(size)) : Buffer.allocUnsafeSlow(size);
     return buffer.subarray(0, bytes);
   }
 

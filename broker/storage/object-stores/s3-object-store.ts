@@ -77,6 +77,11 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
+  /** Bodies in shared memory reach the PUT thread without a copy. */
+  get prefersSharedBodies(): boolean {
+    return this.putThread !== undefined;
+  }
+
   /** How many PUTs the PUT thread has sent. */
   get putsFromThread(): number {
     return this.threadPuts;

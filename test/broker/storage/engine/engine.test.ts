@@ -10,6 +10,9 @@ import { batchesOf, buildRecordBatch, validateProducedRecords } from '../../../.
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP } from '../../../../broker/storage/storage';
 import { LOG_PREFIX } from '../../../../broker/metadata/entry';
 import { stallableStore } from '../../../support/stallable-store';
+import { storeWith } from '../../../support/store-with';
+import { FileObjectStore } from '../../../../broker/storage/object-stores';
+import type { ObjectStore } from '../../../../broker/storage/object-store';
 import { batch, checksumCheckingStore, engineFixture, produce, readAll } from './helpers';
 
 const fixture = engineFixture();
@@ -89,6 +92,27 @@ test('each object is uploaded with the CRC-32C of its bytes, combined from the b
   expect(objects.checked()).toBe(engine.statistics.objects);
   expect(objects.mismatches).toEqual([]);
   expect((await readAll(engine, 'stamped', 0)).length).toBe(90);
+});
+
+test.each([true, false])('object bodies are in shared memory exactly when the store prefers it (%s)', async (prefersSharedBodies) => {
+  const inner = new FileObjectStore(path.join(fixture.dirs.root, 'objects'));
+  const shared: boolean[] = [];
+  const store: ObjectStore = {
+    ...storeWith(inner, {
+      put: (key, body, condition, crc) => {
+        if (key.startsWith('data/')) shared.push(body.buffer instanceof SharedArrayBuffer);
+        return inner.put(key, body, condition, crc);
+      },
+    }),
+    prefersSharedBodies,
+  };
+  const engine = await fixture.start({ objectStore: store, uploadAgeMs: 3_600_000 });
+  await engine.createTopic('bodies', 2, {});
+  for (let i = 0; i < 10; i++) await produce(engine, 'bodies', i % 2, ['b'.repeat(2000)]);
+  await engine.flush();
+  expect(shared.length).toBeGreaterThan(0);
+  expect(new Set(shared)).toEqual(new Set([prefersSharedBodies]));
+  expect((await readAll(engine, 'bodies', 0)).length).toBe(5);
 });
 
 test('uploads go on while the metadata log is slow to commit the ones before', async () => {

@@ -21,14 +21,16 @@ afterAll(async () => {
   await s3.stop();
 });
 
-function storeOn(bucket: string, prefix: string): S3ObjectStore {
-  const store = new S3ObjectStore({ bucket, prefix, endpoint: s3.endpoint, credentials: s3.credentials, ca: TEST_CA.toString() });
+function storeOn(bucket: string, prefix: string, putThread = true): S3ObjectStore {
+  const store = new S3ObjectStore({ bucket, prefix, endpoint: s3.endpoint, credentials: s3.credentials, ca: TEST_CA.toString(), putThread });
   stores.push(store);
   return store;
 }
 
 test('large unconditional PUTs go through the thread, shared-memory bodies too; small and conditional ones do not', async () => {
   const store = storeOn(s3.bucket, 'routing');
+  // The uploader then builds its bodies in shared memory, which the thread reads without a copy.
+  expect(store.prefersSharedBodies).toBe(true);
   const large = randomBytes(1 << 20);
   await store.put('data/large', large);
   expect(store.putsFromThread).toBe(1);
@@ -47,6 +49,15 @@ test('large unconditional PUTs go through the thread, shared-memory bodies too; 
   expect((await store.get('meta/log/1')).length).toBe(1 << 20);
 });
 
+test('putThread: false sends every PUT from the calling thread', async () => {
+  const store = storeOn(s3.bucket, 'no-thread', false);
+  expect(store.prefersSharedBodies).toBe(false);
+  const body = randomBytes(1 << 20);
+  await store.put('data/inline', body);
+  expect(store.putsFromThread).toBe(0);
+  expect((await store.get('data/inline')).equals(body)).toBe(true);
+});
+
 test("S3's errors come back as S3 errors, with their name and HTTP status", async () => {
   const store = storeOn('no-such-bucket-here', 'errors');
   const failure = store.put('data/x', randomBytes(1 << 20));
@@ -63,6 +74,7 @@ test('a thread that dies under a PUT: the store sends that PUT itself, and every
   expect((await store.get('data/while-dying')).equals(body)).toBe(true);
   await store.put('data/after', body);
   expect(store.putsFromThread).toBe(0);
+  expect(store.prefersSharedBodies).toBe(false);
   expect((await store.get('data/after')).equals(body)).toBe(true);
 });
 
