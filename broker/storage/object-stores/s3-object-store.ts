@@ -22,7 +22,6 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
-  PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import {
@@ -33,7 +32,7 @@ import {
   type ObjectStore,
   type WriteCondition,
 } from '../object-store';
-import { crc32cBase64, createS3Client, signPayloadsOnlyWithoutTls, type S3ClientSettings } from './s3-client';
+import { createS3Client, putObjectCommand, signPayloadsOnlyWithoutTls, type S3ClientSettings } from './s3-client';
 import { PutThreadFailure, S3PutThread } from './s3-put-thread';
 
 /** Smaller unconditional PUTs are sent from the calling thread: handing them over costs more than it saves. */
@@ -106,19 +105,7 @@ export class S3ObjectStore implements ObjectStore {
       }
     }
     try {
-      const output = await this.client.send(
-        new PutObjectCommand({
-          Bucket: this.bucket,
-          Key: this.fullKey(key),
-          Body: body,
-          ContentLength: body.length,
-          // S3 verifies it; computed natively here, the SDK would compute its own CRC in JavaScript
-          // on the event loop (tens of milliseconds per 8 MiB object).
-          ChecksumCRC32C: crc32cBase64(knownCrc32c ?? crc32c(body)),
-          IfNoneMatch: condition && 'ifNoneMatch' in condition ? condition.ifNoneMatch : undefined,
-          IfMatch: condition && 'ifMatch' in condition ? condition.ifMatch : undefined,
-        }),
-      );
+      const output = await this.client.send(putObjectCommand(this.bucket, this.fullKey(key), body, knownCrc32c ?? crc32c(body), condition));
       return { key, sizeBytes: body.length, etag: output.ETag ?? '' };
     } catch (error) {
       if (isPreconditionFailure(error)) throw new PreconditionFailedError(key, { cause: error });

@@ -3,10 +3,9 @@
  * not hashed into the signature (`UNSIGNED-PAYLOAD`; its CRC-32C header is what S3 checks), over
  * HTTP it is. The requests are read as sent, after signing, and s3rver checks each signature.
  */
-import { S3Client } from '@aws-sdk/client-s3';
 import { createHash, randomBytes } from 'node:crypto';
-import { Agent } from 'node:https';
 import { S3ObjectStore } from '../../../../broker/storage/object-stores';
+import { createS3Client } from '../../../../broker/storage/object-stores/s3-client';
 import { startS3rver, TEST_CA, type RunningS3rver } from '../../../support/s3rver';
 
 interface SentRequest {
@@ -14,17 +13,9 @@ interface SentRequest {
   readonly headers: Record<string, string>;
 }
 
-/** A store on a client that records every request as it goes on the wire (signed). */
+/** A store on the store's own kind of client, recording every request as it goes on the wire (signed). */
 function recordingStore(server: RunningS3rver): { store: S3ObjectStore; sent: SentRequest[] } {
-  const client = new S3Client({
-    region: 'us-east-1',
-    endpoint: server.endpoint,
-    forcePathStyle: true,
-    credentials: server.credentials,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-    requestHandler: { httpsAgent: new Agent({ ca: TEST_CA }) },
-  });
+  const client = createS3Client({ endpoint: server.endpoint, credentials: server.credentials, ca: TEST_CA.toString() });
   const sent: SentRequest[] = [];
   client.middlewareStack.add(
     (next) => (args) => {
