@@ -31,7 +31,7 @@ describe('backpressure', () => {
     broker = await BrokerProcess.start({
       walCapacityMiB: WAL_MIB,
       args: ['--object-store', `s3://${s3.bucket}/pressure`, '--s3-endpoint', proxy.endpoint, '--upload-size-mib', '1', '--upload-age-ms', '50'],
-      env: { AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey, AWS_REGION: 'us-east-1' },
+      env: s3.brokerEnv,
     });
     client = await WireClient.connect(broker.port);
   });

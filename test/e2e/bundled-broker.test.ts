@@ -40,12 +40,9 @@ function startBundled(): Promise<BrokerProcess> {
     bundledEntry: path.join(bundleDir, 'broker.js'),
     args: ['--object-store', `s3://${s3.bucket}/cluster`, '--s3-endpoint', s3.endpoint],
     env: {
+      ...s3.brokerEnv,
       // The image has node_modules beside dist/; here the bundle is elsewhere, so point at ours.
       NODE_PATH: path.join(REPO_ROOT, 'node_modules'),
-      NODE_EXTRA_CA_CERTS: path.join(REPO_ROOT, 'test', 'support', 'tls', 'localhost-cert.pem'),
-      AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
-      AWS_REGION: 'us-east-1',
     },
   }).then((broker) => {
     brokers.push(broker);

@@ -32,7 +32,7 @@ describe.each(['file', 's3'] as const)('%s object store', (kind) => {
       s3 = await startS3rver();
       store = {
         args: ['--object-store', `s3://${s3.bucket}/cluster-1`, '--s3-endpoint', s3.endpoint],
-        env: { AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey, AWS_REGION: 'us-east-1' },
+        env: s3.brokerEnv,
       };
     } else {
       store = { args: ['--object-store', pathToFileURL(path.join(root, 'objects')).href], env: {} };
