@@ -47,6 +47,74 @@ export function measureSyncLatency(dir: string, sizeBytes: number, samples: numb
   });
 }
 
+export interface FixedRateLoad {
+  readonly bytesPerSecond: number;
+  readonly recordBytes: number;
+  /** Bytes each request adds to its records (batch header, WAL record header). */
+  readonly requestOverheadBytes: number;
+  readonly tickMs: number;
+  readonly durationMs: number;
+}
+
+/**
+ * Write+fdatasync at a fixed rate, measured the way the broker's produce latency is: every tick
+ * (a timer, as in the benchmark's producer) a request carrying the records due becomes ready,
+ * whether or not the previous write has finished. Writes go one at a time, each carrying every
+ * request ready when it starts (group commit, the least any log that acknowledges after fdatasync
+ * can do), and a request's latency runs from its tick to the end of the fdatasync that covered it.
+ *
+ * The closed loop above (the next write only after the last one ended) takes one sample of a
+ * 10 ms stall of the device; at a fixed rate, ten requests arrive during it and every one waits.
+ * The broker is measured at a fixed rate, so this is its floor.
+ */
+export function measureSyncLatencyAtRate(dir: string, load: FixedRateLoad): Promise<LatencySummary> {
+  return withPreallocatedFile(dir, async (file) => {
+    const buffer = Buffer.alloc(4 * 1024 * 1024, 0x5a);
+    const latencies = new Samples();
+    const ready: { readonly at: number; readonly bytes: number }[] = [];
+    let position = 0;
+    let writing: Promise<void> = Promise.resolve();
+    let idle = true;
+    const writeReady = async (): Promise<void> => {
+      idle = false;
+      while (ready.length > 0) {
+        let bytes = 0;
+        let count = 0;
+        while (count < ready.length && (count === 0 || bytes + ready[count].bytes <= buffer.length)) bytes += ready[count++].bytes;
+        const covered = ready.splice(0, count);
+        if (position + bytes > FILE_BYTES) position = 0;
+        await file.write(buffer, 0, Math.min(bytes, buffer.length), position);
+        await file.datasync();
+        position += bytes;
+        const end = performance.now();
+        for (const request of covered) latencies.add(end - request.at);
+      }
+      idle = true;
+    };
+    const start = performance.now();
+    let sentRecords = 0;
+    await new Promise<void>((resolve) => {
+      const tick = (): void => {
+        const now = performance.now();
+        if (now - start >= load.durationMs) {
+          resolve();
+          return;
+        }
+        const due = Math.floor((((now - start) / 1000) * load.bytesPerSecond) / load.recordBytes) - sentRecords;
+        if (due > 0) {
+          sentRecords += due;
+          ready.push({ at: now, bytes: due * load.recordBytes + load.requestOverheadBytes });
+          if (idle) writing = writeReady();
+        }
+        setTimeout(tick, load.tickMs);
+      };
+      tick();
+    });
+    await writing;
+    return latencies.summary();
+  });
+}
+
 /** MiB/s of sequential writes of `blockBytes`, each followed by fdatasync, for `durationMs`. */
 export function measureSyncBandwidth(dir: string, blockBytes: number, durationMs: number): Promise<number> {
   return withPreallocatedFile(dir, async (file) => {

@@ -27,11 +27,13 @@ test('the benchmark runs every phase and reports the figures beside the floor', 
     expect(run.status).toBe(0);
     const text = readFileSync(report, 'utf8');
     for (const figure of [
-      /write\+fdatasync \d+ B, one per 1 ms +p50 +[\d.]+ +p99/,
+      /write\+fdatasync at 10 MiB\/s, a write due every 1 ms +p50 +[\d.]+ +p99/,
+      /write\+fdatasync \d+ B, 1 ms after the last +p50 +[\d.]+ +p99/,
       /append\+fdatasync 1024 KiB blocks +\d+ MiB\/s/,
       /produce latency +p50 +[\d.]+ +p99 +[\d.]+ +p999/,
       /end-to-end latency \(produce to consume\) +p50/,
-      /produce p99 minus floor p99 \(paced\) +-?[\d.]+ ms/,
+      /produce p99 minus floor p99 \(fixed rate\) +-?[\d.]+ ms/,
+      /produce p99 minus closed-loop floor p99 +-?[\d.]+ ms/,
       /throughput +\d+ MiB\/s = \d+% of the floor/,
       /ceiling of the broker JavaScript thread +\d+ MiB\/s/,
       /ceiling of the machine +\d+ MiB\/s = \d+% of the floor \(its \d+ cores/,
