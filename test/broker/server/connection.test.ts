@@ -202,6 +202,47 @@ describe('graceful stop', () => {
   });
 });
 
+describe("a handler's log", () => {
+  test('names the request in every line, with one child logger per request', async () => {
+    const log = capturedLog();
+    const loggers: unknown[] = [];
+    const loggingApi = defineApi({
+      key: HOLD_API_KEY,
+      name: 'Hold',
+      minVersion: 0,
+      maxVersion: 0,
+      request: HoldRequest,
+      response: HoldResponse,
+      handle(request, context) {
+        context.log.info({ tag: request.tag }, 'first');
+        context.log.info('second');
+        loggers.push(context.log);
+        return { tag: request.tag, payload: Buffer.alloc(0) };
+      },
+    });
+    const broker = await startInProcessBroker({ log: log.logger, registry: new ApiRegistry([...BROKER_APIS, loggingApi]) });
+    const client = await WireClient.connect(broker.port);
+    try {
+      const first = client.send(HoldRequest, 0, { tag: 1, size: 0, answer: 1 });
+      const second = client.send(HoldRequest, 0, { tag: 2, size: 0, answer: 1 });
+      await client.receive(HoldResponse, 0);
+      await client.receive(HoldResponse, 0);
+      const lines = log.lines.filter((line) => line.msg === 'first' || line.msg === 'second');
+      expect(lines).toEqual([
+        expect.objectContaining({ msg: 'first', tag: 1, api: 'Hold', version: 0, correlationId: first, clientId: 'wire-client', component: 'connection' }),
+        expect.objectContaining({ msg: 'second', api: 'Hold', version: 0, correlationId: first, clientId: 'wire-client' }),
+        expect.objectContaining({ msg: 'first', tag: 2, api: 'Hold', correlationId: second }),
+        expect.objectContaining({ msg: 'second', api: 'Hold', correlationId: second }),
+      ]);
+      expect(lines[0].remote).toMatch(/^127\.0\.0\.1:\d+$/);
+      expect(loggers[0]).not.toBe(loggers[1]);
+    } finally {
+      client.close();
+      await broker.stop();
+    }
+  });
+});
+
 describe('bad input closes only its connection', () => {
   let broker: InProcessBroker;
   let log: ReturnType<typeof capturedLog>;
