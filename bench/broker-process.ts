@@ -1,11 +1,13 @@
 /**
- * The broker under test, as its own process (`node --import tsx broker/main.ts`), so the benchmark
- * measures it over a real socket and reads its resident memory from /proc.
+ * The broker under test, as its own process running the bundle the Docker image runs
+ * (`node broker.js`, from broker/bundle.ts), so the benchmark measures what ships, over a real
+ * socket, and reads its resident memory from /proc.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
+import { bundleBroker } from '../broker/bundle';
 import { BROKER_NODE_FLAGS } from '../broker/runtime-flags';
 
 export interface LogLine {
@@ -22,11 +24,18 @@ export class BrokerUnderTest {
     private readonly exited: Promise<number | null>,
   ) {}
 
-  /** `nodeArgs` go to node itself (e.g. --cpu-prof). */
-  static async start(args: readonly string[], nodeArgs: readonly string[] = []): Promise<BrokerUnderTest> {
-    const entry = path.resolve(__dirname, '..', 'broker', 'main.ts');
-    const child = spawn(process.execPath, [...BROKER_NODE_FLAGS, ...nodeArgs, '--import', 'tsx', entry, '--host', '127.0.0.1', '--port', '0', ...args], {
+  /** Bundles the broker into `dir` (as the Dockerfile does) and returns the entry point to start. */
+  static async bundle(dir: string): Promise<string> {
+    await bundleBroker(dir);
+    return path.join(dir, 'broker.js');
+  }
+
+  /** Starts the bundle's `entry`; `nodeArgs` go to node itself (e.g. --cpu-prof). */
+  static async start(entry: string, args: readonly string[], nodeArgs: readonly string[] = []): Promise<BrokerUnderTest> {
+    const child = spawn(process.execPath, [...BROKER_NODE_FLAGS, ...nodeArgs, entry, '--host', '127.0.0.1', '--port', '0', ...args], {
       stdio: ['ignore', 'pipe', 'inherit'],
+      // The image has node_modules beside the bundle; the benchmark's bundle is in a temporary directory.
+      env: { ...process.env, NODE_PATH: path.resolve(__dirname, '..', 'node_modules') },
     });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     // Never leave a broker behind, whatever ends the benchmark.

@@ -14,7 +14,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { missingBrokerNodeFlags } from '../broker/runtime-flags';
+import { BROKER_NODE_FLAGS, missingBrokerNodeFlags } from '../broker/runtime-flags';
 import { BrokerUnderTest, machineBusySeconds } from './broker-process';
 import { measureSyncBandwidth, measureSyncLatency, measureSyncLatencyAtRate } from './floor';
 import { formatMs, type LatencySummary } from './stats';
@@ -126,8 +126,14 @@ interface PhaseOutcome<T> {
 }
 
 /** Runs one phase against a fresh broker process, sampling its memory, then stops it with SIGTERM. */
-async function withBroker<T>(args: readonly string[], nodeArgs: readonly string[], phase: (port: number) => Promise<T>): Promise<PhaseOutcome<T>> {
-  const broker = await BrokerUnderTest.start(args, nodeArgs);
+interface BrokerLaunch {
+  /** The bundle's entry point (BrokerUnderTest.bundle). */
+  readonly entry: string;
+  readonly nodeArgs: readonly string[];
+}
+
+async function withBroker<T>(launch: BrokerLaunch, args: readonly string[], phase: (port: number) => Promise<T>): Promise<PhaseOutcome<T>> {
+  const broker = await BrokerUnderTest.start(launch.entry, args, launch.nodeArgs);
   let maxRssMiB = 0;
   const sampler = setInterval(() => {
     maxRssMiB = Math.max(maxRssMiB, broker.memory().rssMiB);
@@ -209,6 +215,7 @@ async function main(): Promise<void> {
       say(`WARNING: this client runs without ${missingFlags.join(' ')} (use npm run bench): its own garbage collections inflate the latencies it measures`);
     }
     say(`WAL directory: ${walDir}; object store: ${objectStore}`);
+    say(`Broker: node ${BROKER_NODE_FLAGS.join(' ')} broker.js, bundled by broker/bundle.ts as in the Docker image`);
     say('');
     // The floor is write + fdatasync as issue 4 defines it; the WAL's default O_DSYNC writes (--wal-sync)
     // give the same durability in one call.
@@ -261,11 +268,14 @@ async function main(): Promise<void> {
     // Objects accumulating in /dev/shm cost this VM about 1 CPU-second per GiB of first-touch page
     // faults (fresh guest memory) that S3 would not: retention keeps the store small, as it would in production.
     const topicConfigs = retentionMiB > 0 ? [{ name: 'retention.bytes', value: String(retentionMiB * (1 << 20)) }] : [];
-    const nodeArgs = flags['profile-dir'] ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(flags['profile-dir'])}`] : [];
+    const launch: BrokerLaunch = {
+      entry: await BrokerUnderTest.bundle(path.join(scratch, 'bundle')),
+      nodeArgs: flags['profile-dir'] ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(flags['profile-dir'])}`] : [],
+    };
 
     const latencyS = positive(flags, 'latency-s');
     say(`## Broker: acks=all, ${recordBytes} B records at ${rateMiB} MiB/s, 1 partition, a request every ${tickMs} ms, ${latencyS} s`);
-    const latencyPhase = await withBroker(brokerArgs('latency'), nodeArgs, async (port) => {
+    const latencyPhase = await withBroker(launch, brokerArgs('latency'), async (port) => {
       await createTopic(port, 'bench-latency', 1, topicConfigs);
       return latencyRun(port, { topic: 'bench-latency', bytesPerSecond: rateMiB * (1 << 20), recordBytes, durationMs: latencyS * 1000, tickMs });
     });
@@ -284,7 +294,7 @@ async function main(): Promise<void> {
     const inFlight = positive(flags, 'in-flight');
     const connections = positive(flags, 'connections');
     say(`## Broker: maximum throughput, ${batchKiB} KiB batches, ${partitions} partitions, ${connections}x${inFlight} requests in flight, ${throughputS} s`);
-    const throughputPhase = await withBroker(brokerArgs('throughput'), nodeArgs, async (port) => {
+    const throughputPhase = await withBroker(launch, brokerArgs('throughput'), async (port) => {
       await createTopic(port, 'bench-throughput', partitions, topicConfigs);
       return throughputRun(port, {
         topic: 'bench-throughput',

@@ -6,9 +6,8 @@
 import { build } from 'esbuild';
 import * as path from 'node:path';
 
-async function main(): Promise<void> {
-  const outdir = process.argv[2];
-  if (!outdir) throw new Error('usage: tsx broker/bundle.ts OUTDIR');
+/** Writes OUTDIR/broker.js and OUTDIR/s3-put-worker.js (the benchmark runs the same bundle). */
+export async function bundleBroker(outdir: string): Promise<void> {
   await build({
     entryPoints: {
       broker: path.join(__dirname, 'main.ts'),
@@ -24,7 +23,14 @@ async function main(): Promise<void> {
   });
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
-});
+if (require.main === module) {
+  const outdir = process.argv[2];
+  if (!outdir) {
+    console.error('usage: tsx broker/bundle.ts OUTDIR');
+    process.exit(2);
+  }
+  bundleBroker(outdir).catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
+}
