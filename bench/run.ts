@@ -125,13 +125,13 @@ interface PhaseOutcome<T> {
   readonly cpu: { broker: number; mainThread: number; machine: number };
 }
 
-/** Runs one phase against a fresh broker process, sampling its memory, then stops it with SIGTERM. */
 interface BrokerLaunch {
   /** The bundle's entry point (BrokerUnderTest.bundle). */
   readonly entry: string;
   readonly nodeArgs: readonly string[];
 }
 
+/** Runs one phase against a fresh broker process, sampling its memory, then stops it with SIGTERM. */
 async function withBroker<T>(launch: BrokerLaunch, args: readonly string[], phase: (port: number) => Promise<T>): Promise<PhaseOutcome<T>> {
   const broker = await BrokerUnderTest.start(launch.entry, args, launch.nodeArgs);
   let maxRssMiB = 0;
