@@ -2,7 +2,7 @@
  * The connection over real sockets: pipelining with in-order answers, requests without answers,
  * inbound backpressure, 'drain', graceful stop, and bad input that closes only its connection.
  */
-import { defineApi, NO_RESPONSE, type ApiDefinition } from '../../../broker/api/api';
+import { defineApi, NO_RESPONSE, type ApiDefinition, type ApiDescription } from '../../../broker/api/api';
 import { ApiRegistry, BROKER_APIS } from '../../../broker/api/registry';
 import { createLogger } from '../../../broker/log';
 import type { ApiKey } from '../../../broker/protocol/api-keys';
@@ -11,7 +11,7 @@ import { ApiVersionsRequest, ApiVersionsResponse } from '../../../broker/protoco
 import { MetadataRequest, MetadataResponse } from '../../../broker/protocol/messages/metadata';
 import { ProduceRequest, ProduceResponse } from '../../../broker/protocol/messages/produce';
 import { buildRecordBatch } from '../../../broker/protocol/record-batch';
-import { bytes, int32, message } from '../../../broker/protocol/schema';
+import { bytes, int32, message, type MessageSchema } from '../../../broker/protocol/schema';
 import { startInProcessBroker, type InProcessBroker } from '../../support/in-process-broker';
 import type { MemoryStorage } from '../../support/memory-storage';
 import { WireClient } from '../../support/wire-client';
@@ -40,20 +40,20 @@ interface Held {
   release(): void;
 }
 
+type FieldsOf<M> = M extends MessageSchema<infer S> ? S : never;
+type HoldDescription = ApiDescription<FieldsOf<typeof HoldRequest>, FieldsOf<typeof HoldResponse>>;
+
+/** The test-only Hold API (version 0) with the given handler. */
+function testApi(handle: HoldDescription['handle']): ApiDefinition {
+  return defineApi({ key: HOLD_API_KEY, name: 'Hold', minVersion: 0, maxVersion: 0, request: HoldRequest, response: HoldResponse, handle });
+}
+
 function holdApi(held: Held[], autoRelease = false): ApiDefinition {
-  return defineApi({
-    key: HOLD_API_KEY,
-    name: 'Hold',
-    minVersion: 0,
-    maxVersion: 0,
-    request: HoldRequest,
-    response: HoldResponse,
-    async handle(request) {
-      if (!autoRelease) await new Promise<void>((release) => held.push({ tag: request.tag, release }));
-      else held.push({ tag: request.tag, release: () => undefined });
-      if (request.answer === 0) return NO_RESPONSE;
-      return { tag: request.tag, payload: Buffer.alloc(request.size, request.tag) };
-    },
+  return testApi(async (request) => {
+    if (!autoRelease) await new Promise<void>((release) => held.push({ tag: request.tag, release }));
+    else held.push({ tag: request.tag, release: () => undefined });
+    if (request.answer === 0) return NO_RESPONSE;
+    return { tag: request.tag, payload: Buffer.alloc(request.size, request.tag) };
   });
 }
 
@@ -206,19 +206,11 @@ describe("a handler's log", () => {
   test('names the request in every line, with one child logger per request', async () => {
     const log = capturedLog();
     const loggers: unknown[] = [];
-    const loggingApi = defineApi({
-      key: HOLD_API_KEY,
-      name: 'Hold',
-      minVersion: 0,
-      maxVersion: 0,
-      request: HoldRequest,
-      response: HoldResponse,
-      handle(request, context) {
-        context.log.info({ tag: request.tag }, 'first');
-        context.log.info('second');
-        loggers.push(context.log);
-        return { tag: request.tag, payload: Buffer.alloc(0) };
-      },
+    const loggingApi = testApi((request, context) => {
+      context.log.info({ tag: request.tag }, 'first');
+      context.log.info('second');
+      loggers.push(context.log);
+      return { tag: request.tag, payload: Buffer.alloc(0) };
     });
     const broker = await startInProcessBroker({ log: log.logger, registry: new ApiRegistry([...BROKER_APIS, loggingApi]) });
     const client = await WireClient.connect(broker.port);
