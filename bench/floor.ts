@@ -9,7 +9,11 @@ import { Samples, type LatencySummary } from './stats';
 
 const FILE_BYTES = 256 * 1024 * 1024;
 
-async function withPreallocatedFile<T>(dir: string, use: (file: fs.FileHandle) => Promise<T>): Promise<T> {
+/** Writes `length` bytes of `buffer` after the previous append (from the start once the file is full), then fdatasync. */
+type SyncedAppend = (buffer: Buffer, length: number) => Promise<void>;
+
+/** Runs `use` with appends to a preallocated, zero-filled file in `dir`, removed afterwards. */
+async function withPreallocatedFile<T>(dir: string, use: (append: SyncedAppend) => Promise<T>): Promise<T> {
   await fs.mkdir(dir, { recursive: true });
   const name = path.join(dir, `floor-${process.pid}.tmp`);
   const file = await fs.open(name, 'w+');
@@ -17,7 +21,13 @@ async function withPreallocatedFile<T>(dir: string, use: (file: fs.FileHandle) =
     const zeros = Buffer.alloc(4 * 1024 * 1024);
     for (let at = 0; at < FILE_BYTES; at += zeros.length) await file.write(zeros, 0, zeros.length, at);
     await file.sync();
-    return await use(file);
+    let position = 0;
+    return await use(async (buffer, length) => {
+      if (position + length > FILE_BYTES) position = 0;
+      await file.write(buffer, 0, length, position);
+      await file.datasync();
+      position += length;
+    });
   } finally {
     await file.close();
     await fs.rm(name, { force: true });
@@ -30,17 +40,13 @@ async function withPreallocatedFile<T>(dir: string, use: (file: fs.FileHandle) =
  * they see: a process woken by a timer, and the file system's periodic work (journal commits).
  */
 export function measureSyncLatency(dir: string, sizeBytes: number, samples: number, paceMs = 0): Promise<LatencySummary> {
-  return withPreallocatedFile(dir, async (file) => {
+  return withPreallocatedFile(dir, async (append) => {
     const buffer = Buffer.alloc(sizeBytes, 0x5a);
     const latencies = new Samples();
-    let position = 0;
     for (let i = 0; i < samples; i++) {
-      if (position + sizeBytes > FILE_BYTES) position = 0;
       const start = performance.now();
-      await file.write(buffer, 0, sizeBytes, position);
-      await file.datasync();
+      await append(buffer, sizeBytes);
       latencies.add(performance.now() - start);
-      position += sizeBytes;
       if (paceMs > 0) await new Promise((resolve) => setTimeout(resolve, paceMs));
     }
     return latencies.summary();
@@ -68,11 +74,10 @@ export interface FixedRateLoad {
  * The broker is measured at a fixed rate, so this is its floor.
  */
 export function measureSyncLatencyAtRate(dir: string, load: FixedRateLoad): Promise<LatencySummary> {
-  return withPreallocatedFile(dir, async (file) => {
+  return withPreallocatedFile(dir, async (append) => {
     const buffer = Buffer.alloc(4 * 1024 * 1024, 0x5a);
     const latencies = new Samples();
     const ready: { readonly at: number; readonly bytes: number }[] = [];
-    let position = 0;
     let writing: Promise<void> = Promise.resolve();
     let idle = true;
     const writeReady = async (): Promise<void> => {
@@ -82,10 +87,7 @@ export function measureSyncLatencyAtRate(dir: string, load: FixedRateLoad): Prom
         let count = 0;
         while (count < ready.length && (count === 0 || bytes + ready[count].bytes <= buffer.length)) bytes += ready[count++].bytes;
         const covered = ready.splice(0, count);
-        if (position + bytes > FILE_BYTES) position = 0;
-        await file.write(buffer, 0, Math.min(bytes, buffer.length), position);
-        await file.datasync();
-        position += bytes;
+        await append(buffer, Math.min(bytes, buffer.length));
         const end = performance.now();
         for (const request of covered) latencies.add(end - request.at);
       }
@@ -117,16 +119,12 @@ export function measureSyncLatencyAtRate(dir: string, load: FixedRateLoad): Prom
 
 /** MiB/s of sequential writes of `blockBytes`, each followed by fdatasync, for `durationMs`. */
 export function measureSyncBandwidth(dir: string, blockBytes: number, durationMs: number): Promise<number> {
-  return withPreallocatedFile(dir, async (file) => {
+  return withPreallocatedFile(dir, async (append) => {
     const buffer = Buffer.alloc(blockBytes, 0xa5);
-    let position = 0;
     let bytes = 0;
     const start = performance.now();
     while (performance.now() - start < durationMs) {
-      if (position + blockBytes > FILE_BYTES) position = 0;
-      await file.write(buffer, 0, blockBytes, position);
-      await file.datasync();
-      position += blockBytes;
+      await append(buffer, blockBytes);
       bytes += blockBytes;
     }
     return bytes / (1024 * 1024) / ((performance.now() - start) / 1000);
