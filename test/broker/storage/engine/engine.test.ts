@@ -101,11 +101,11 @@ test('object bodies are built right while appends go on and the log cache overwr
   // moves on and evicts more of the same object's chunks.
   const options = { objectStore: objects.store, walCapacityMiB: 32, logCacheMiB: 1, uploadSizeMiB: 2, uploadAgeMs: 3_600_000 };
   const engine = await fixture.start(options);
-  await engine.createTopic('sliced', 2, {});
+  await engine.createTopic('overwritten', 2, {});
   const value = (i: number): string => `${i}:`.padEnd(4096, String.fromCharCode(97 + (i % 26)));
   const inFlight = new Set<Promise<unknown>>();
   for (let i = 0; i < 2048; i++) {
-    const appended = produce(engine, 'sliced', i % 2, [value(i)]).finally(() => inFlight.delete(appended));
+    const appended = produce(engine, 'overwritten', i % 2, [value(i)]).finally(() => inFlight.delete(appended));
     inFlight.add(appended);
     if (inFlight.size >= 64) await Promise.race(inFlight);
   }
@@ -118,7 +118,7 @@ test('object bodies are built right while appends go on and the log cache overwr
   await fixture.stop();
   const reopened = await fixture.start(options);
   for (const partition of [0, 1]) {
-    const read = await readAll(reopened, 'sliced', partition);
+    const read = await readAll(reopened, 'overwritten', partition);
     expect(read.map(([, v]) => v)).toEqual(Array.from({ length: 1024 }, (_, k) => value(2 * k + partition)));
   }
 });
