@@ -1,7 +1,7 @@
 /**
  * `npm run bench` end to end, with every phase cut to a second or two: it runs, reports every
- * figure issue 4 asks for beside the floor, stops both brokers cleanly, and keeps its object store
- * small through retention. The figures themselves are not asserted (speed is never a test here).
+ * figure issue 4 asks for beside the floor (measured before and after the brokers, with a verdict
+ * on each target), stops both brokers cleanly, and keeps its object store small through retention. The figures themselves are not asserted (speed is never a test here).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -35,6 +35,11 @@ test('the benchmark runs every phase and reports the figures beside the floor', 
       /produce p99 minus floor p99 \(fixed rate\) +-?[\d.]+ ms/,
       /produce p99 minus closed-loop floor p99 +-?[\d.]+ ms/,
       /throughput +\d+ MiB\/s = \d+% of the floor/,
+      /## Machine floor again, after the brokers\nwrite\+fdatasync at 10 MiB\/s, a write due every 1 ms +p50 +[\d.]+ +p99/,
+      /floor p99 \(fixed rate\) +before [\d.]+ ms, after [\d.]+ ms/,
+      /produce p99 minus floor p99 +before -?[\d.]+ ms, after -?[\d.]+ ms \(target: at most 1 ms\): (met|not met|inconclusive)/,
+      /floor bandwidth +before \d+ MiB\/s, after \d+ MiB\/s/,
+      /throughput as a share of the floor +before \d+%, after \d+% \(target: at least 70%\): (met|not met|inconclusive)/,
       /ceiling of the broker JavaScript thread +\d+ MiB\/s/,
       /ceiling of the machine +\d+ MiB\/s = \d+% of the floor \(its \d+ cores/,
       /CPU per GiB produced +broker [\d.]+ s/,
