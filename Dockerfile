@@ -1,14 +1,16 @@
 # syntax=docker/dockerfile:1
 # The diskless-kafka broker image: broker/main.ts bundled with esbuild (broker/bundle.ts), on
-# Node.js 20, run as the unprivileged `node` user (uid 1000; the hosts' bootstrap gives this uid
-# the WAL directory).
+# Node.js 24, run as the unprivileged `node` user (uid 1000; the hosts' bootstrap gives this uid
+# the WAL directory). Node.js 24 is the LTS line with the longest support (to April 2028): Node.js
+# 20 reached its end of life in April 2026 and the AWS SDK drops it in January 2027. CI runs the
+# test suite on Node.js 24 as well as on the development machines' Node.js 20 (.ci/run).
 #
 # CDK builds it when the app's assets are published (`cdk deploy`), for the fleet's CPU
 # architecture (linux/arm64 on Graviton); `cdk synth` needs no Docker. Configuration comes from
 # DK_* environment variables (docs/infrastructure.md). The base image comes from the public ECR
 # mirror of Docker's official images, which needs no login; override it with
 # --build-arg NODE_IMAGE=... (BrokerImage.fromAsset({ buildArgs })).
-ARG NODE_IMAGE=public.ecr.aws/docker/library/node:20-bookworm-slim
+ARG NODE_IMAGE=public.ecr.aws/docker/library/node:24-bookworm-slim
 
 # Production dependencies only, as the lockfile pins them (native @node-rs/crc32 for this platform).
 FROM ${NODE_IMAGE} AS deps

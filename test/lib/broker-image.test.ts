@@ -65,7 +65,7 @@ describe('BrokerImage', () => {
     test('is multi-stage, every stage on the Node.js image of a registry that needs no login', () => {
       expect(stages.length).toBeGreaterThan(1);
       expect(stages.every((line) => line.startsWith('FROM ${NODE_IMAGE} AS '))).toBe(true);
-      expect(dockerfile).toMatch(/^ARG NODE_IMAGE=public\.ecr\.aws\/docker\/library\/node:20-bookworm-slim$/m);
+      expect(dockerfile).toMatch(/^ARG NODE_IMAGE=public\.ecr\.aws\/docker\/library\/node:24-bookworm-slim$/m);
     });
 
     test('runs the bundled broker as the unprivileged node user', () => {
