@@ -23,7 +23,7 @@ import { ConfigError, helpText, parseConfig, type BrokerConfig } from './config'
 import { coordinatorConfigOf, startGroupCoordinator } from './coordinator';
 import { OFFSETS_TOPIC } from './coordinator/offsets-topic';
 import { createLogger, type Logger } from './log';
-import { missingBrokerNodeFlags } from './runtime-flags';
+import { applyYoungGenerationSizing, missingBrokerNodeFlags, YOUNG_GENERATION_FLAG } from './runtime-flags';
 import { KafkaServer } from './server/server';
 import { createStorage, openObjectStore } from './storage';
 
@@ -109,6 +109,8 @@ export async function startBroker(
 }
 
 async function main(): Promise<void> {
+  // Before anything allocates: Node.js 24's young generation would leave request buffers to full collections.
+  const youngGenerationSized = applyYoungGenerationSizing();
   let config: BrokerConfig | 'help';
   try {
     config = parseConfig(process.argv.slice(2), process.env);
@@ -122,6 +124,7 @@ async function main(): Promise<void> {
     return;
   }
   const log = createLogger(config.logLevel);
+  if (youngGenerationSized) log.debug({ v8Flag: YOUNG_GENERATION_FLAG, node: process.version }, 'young generation sized as before Node.js 24');
   const fail = (error: unknown, message: string): never => {
     log.fatal({ err: error }, message);
     process.exit(1);

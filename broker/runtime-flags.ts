@@ -1,3 +1,5 @@
+import * as v8 from 'node:v8';
+
 /**
  * The Node.js flags the broker runs with. Every launcher uses them: `npm start` / `npm run broker`
  * (package.json), the container (Dockerfile), the local cluster and the benchmark;
@@ -16,6 +18,30 @@
  * These flags cannot be set through NODE_OPTIONS (Node refuses this one there).
  */
 export const BROKER_NODE_FLAGS: readonly string[] = ['--initial-old-space-size=128'];
+
+/**
+ * The young generation's size as it was before Node.js 24, which the broker sets for itself at
+ * start (applyYoungGenerationSizing), whichever way it is launched.
+ *
+ * V8 13.6 (Node.js 24.0) raised the default of this flag from 8 to 32. That moved the point where
+ * V8 reclaims young ArrayBuffers (every socket read and every request frame is one) with a cheap
+ * scavenge from 32 MiB of them to 128 MiB, above V8's fixed 64 MiB of external memory that starts
+ * a full collection: a broker receiving 600 MiB/s ran about ten full collections a second and
+ * almost no scavenges, and the benchmark's throughput fell by a sixth against Node.js 20 (Node.js
+ * issues 61967 and 63863; docs/performance.md). With the old value, Node.js 24 collects them as
+ * Node.js 20 and 22 do. The flag does not exist before Node.js 22 (where 8 is the default), so it
+ * cannot be a fixed command-line flag of launchers that also run on Node.js 20;
+ * test/broker/runtime-gc.test.ts checks that setting it at start takes effect.
+ */
+export const YOUNG_GENERATION_FLAG = '--scavenger-max-new-space-capacity-mb=8';
+
+/** Sets YOUNG_GENERATION_FLAG on the Node.js versions whose default differs; true when it did. */
+export function applyYoungGenerationSizing(nodeVersion: string = process.versions.node): boolean {
+  const major = Number(nodeVersion.split('.')[0]);
+  if (!(major >= 24)) return false;
+  v8.setFlagsFromString(YOUNG_GENERATION_FLAG);
+  return true;
+}
 
 /** The flags of BROKER_NODE_FLAGS this process was not started with (reported at start). */
 export function missingBrokerNodeFlags(execArgv: readonly string[] = process.execArgv): string[] {
