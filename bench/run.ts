@@ -218,7 +218,7 @@ async function main(): Promise<void> {
       say(`WARNING: this client runs without ${missingFlags.join(' ')} (use npm run bench): its own garbage collections inflate the latencies it measures`);
     }
     say(`WAL directory: ${walDir}; object store: ${objectStore}`);
-    say(`Broker: node ${BROKER_NODE_FLAGS.join(' ')} broker.js, bundled by broker/bundle.ts as in the Docker image`);
+    say(`Broker: node ${BROKER_NODE_FLAGS.join(' ')} broker.js, bundled by broker/bundle.ts as in the Docker image; Node.js ${process.version} (the image runs 24)`);
     say('');
     // The floor is write + fdatasync as issue 4 defines it; the WAL's default O_DSYNC writes (--wal-sync)
     // give the same durability in one call.

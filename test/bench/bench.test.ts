@@ -45,7 +45,7 @@ test('the benchmark runs every phase and reports the figures beside the floor', 
       /CPU per GiB produced +broker [\d.]+ s/,
       /objects per GiB ingested +[\d.]+/,
       /Retention: 1 MiB per partition/,
-      /Broker: node --initial-old-space-size=\d+ broker\.js, bundled by broker\/bundle\.ts/,
+      /Broker: node --initial-old-space-size=\d+ broker\.js, bundled by broker\/bundle\.ts as in the Docker image; Node\.js v\d+\.\d+\.\d+/,
     ]) {
       expect(text).toMatch(figure);
     }
