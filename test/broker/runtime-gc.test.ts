@@ -1,8 +1,8 @@
 /**
  * The broker's young-generation sizing (applyYoungGenerationSizing in broker/runtime-flags.ts):
- * short-lived buffers, as every socket read makes, are reclaimed by scavenges and do not start
- * full collections. On Node.js 24 without it, 640 MiB of such buffers ran about a dozen full
- * collections and three scavenges; CI runs this file on Node.js 20 and on Node.js 24.
+ * short-lived buffers, as every socket read makes, are reclaimed mostly by scavenges rather than
+ * by full collections. On Node.js 24 without it, 640 MiB of such buffers ran 10 to 16 full
+ * collections and 0 to 3 scavenges; CI runs this file on Node.js 20 and on Node.js 24.
  */
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
@@ -30,8 +30,11 @@ test('short-lived buffers are reclaimed by scavenges, not full collections, on t
   const sized = collectionsOf(['--sized']);
   expect(sized.node).toBe(process.version);
   expect(sized.applied).toBe(Number(process.versions.node.split('.')[0]) >= 24);
+  // About one scavenge per 32 MiB of them: 20 to 25 here, with 2 to 9 full collections (more
+  // when the machine is busy). Without the sizing, Node.js 24 ran 0 to 3 scavenges and 10 to 16
+  // full collections.
   expect(sized.scavenges).toBeGreaterThanOrEqual(10);
-  expect(sized.full).toBeLessThanOrEqual(4);
+  expect(sized.full).toBeLessThan(sized.scavenges);
 });
 
 test('the flag is left alone before Node.js 24, where it is the default or does not exist', () => {
