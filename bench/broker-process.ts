@@ -3,11 +3,12 @@
  * (`node broker.js`, from broker/bundle.ts), so the benchmark measures what ships, over a real
  * socket, and reads its resident memory from /proc.
  */
+import { build } from 'esbuild';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
-import { bundleBroker } from '../broker/bundle';
+import { bundleBroker, NODE_BUNDLE_OPTIONS } from '../broker/bundle';
 import { BROKER_NODE_FLAGS } from '../broker/runtime-flags';
 
 export interface LogLine {
@@ -28,6 +29,16 @@ export class BrokerUnderTest {
   static async bundle(dir: string): Promise<string> {
     await bundleBroker(dir);
     return path.join(dir, 'broker.js');
+  }
+
+  /** Bundles bench/least-broker.ts into `dir` the same way and returns its entry point. */
+  static async bundleLeastBroker(dir: string): Promise<string> {
+    await build({
+      entryPoints: { 'least-broker': path.join(__dirname, 'least-broker.ts') },
+      outdir: dir,
+      ...NODE_BUNDLE_OPTIONS,
+    });
+    return path.join(dir, 'least-broker.js');
   }
 
   /** Starts the bundle's `entry`; `nodeArgs` go to node itself (e.g. --cpu-prof). */

@@ -20,7 +20,7 @@ import { BROKER_NODE_FLAGS, missingBrokerNodeFlags } from '../broker/runtime-fla
 import { BrokerUnderTest, machineBusySeconds } from './broker-process';
 import { measureSyncBandwidth, measureSyncLatency, measureSyncLatencyAtRate } from './floor';
 import { formatMs, type LatencySummary } from './stats';
-import { LATENCY_GAP_TARGET_MS, latencyTarget, THROUGHPUT_SHARE_TARGET, throughputTarget } from './targets';
+import { LATENCY_GAP_TARGET_MS, latencyTarget, reachOnThisMachine, THROUGHPUT_SHARE_TARGET, throughputTarget } from './targets';
 import { measureWalAlone } from './wal-alone';
 import { WAL_SYNC_MODES, walSyncModeNamed, type WalSyncMode } from '../broker/storage/wal/wal';
 import { createTopic, latencyRun, throughputRun } from './workloads';
@@ -50,6 +50,11 @@ const FLAGS: readonly Flag[] = [
   { name: 'floor-samples', description: 'back-to-back write+fdatasync samples per size', fallback: '3000' },
   { name: 'floor-block-kib', description: 'block size of the floor bandwidth (append+fdatasync)', fallback: '1024' },
   { name: 'wal-alone-s', description: 'seconds of the WAL on its own (in this process, 1 MiB records, 8 appenders)', fallback: '5' },
+  {
+    name: 'least-broker-s',
+    description: 'seconds of each run of the least broker (bench/least-broker.ts: what any broker on this data path must do), latency and throughput; 0 skips it',
+    fallback: '10',
+  },
   { name: 'wal-dir', description: 'the WAL directory (the shared file system); default a temporary directory', fallback: '' },
   {
     name: 'object-store',
@@ -160,13 +165,16 @@ async function withBroker<T>(launch: BrokerLaunch, args: readonly string[], phas
   }
 }
 
-/** `producedBytes`: what the client produced during the phase, for the CPU cost per GiB. */
-function sayBrokerFigures(say: (text: string) => void, phase: PhaseOutcome<unknown>, producedBytes: number): void {
+/** `producedBytes`: what the client produced during the phase. */
+function cpuPerGiBLine(phase: PhaseOutcome<unknown>, producedBytes: number): string {
   const gib = producedBytes / 2 ** 30;
   const perGiB = (seconds: number) => (gib > 0 ? (seconds / gib).toFixed(2) : 'n/a');
-  say(
-    `${'CPU per GiB produced'.padEnd(44)} broker ${perGiB(phase.cpu.broker)} s (its JavaScript thread ${perGiB(phase.cpu.mainThread)} s), whole machine ${perGiB(phase.cpu.machine)} s, of ${availableParallelism()} cores`,
-  );
+  return `${'CPU per GiB produced'.padEnd(44)} broker ${perGiB(phase.cpu.broker)} s (its JavaScript thread ${perGiB(phase.cpu.mainThread)} s), whole machine ${perGiB(phase.cpu.machine)} s, of ${availableParallelism()} cores`;
+}
+
+/** `producedBytes`: what the client produced during the phase, for the CPU cost per GiB. */
+function sayBrokerFigures(say: (text: string) => void, phase: PhaseOutcome<unknown>, producedBytes: number): void {
+  say(cpuPerGiBLine(phase, producedBytes));
   const closed = phase.closed;
   if (closed) {
     for (const [label, field] of [
@@ -187,7 +195,8 @@ function sayBrokerFigures(say: (text: string) => void, phase: PhaseOutcome<unkno
 async function main(): Promise<void> {
   const flags = parseFlags(process.argv.slice(2));
   // A watchdog: a stuck phase fails the run instead of hanging it (brokers are killed on exit).
-  const budgetS = 240 + 2 * (positive(flags, 'latency-s') + positive(flags, 'throughput-s') + 2 * positive(flags, 'floor-s'));
+  const budgetS =
+    240 + 2 * (positive(flags, 'latency-s') + positive(flags, 'throughput-s') + 2 * positive(flags, 'floor-s') + 2 * positive(flags, 'least-broker-s', true));
   setTimeout(() => {
     process.stderr.write(`bench: gave up after ${budgetS} s\n`);
     process.exit(1);
@@ -282,10 +291,38 @@ async function main(): Promise<void> {
     };
 
     const latencyS = positive(flags, 'latency-s');
+    const latencyLoad = { topic: 'bench-latency', bytesPerSecond: rateMiB * (1 << 20), recordBytes, tickMs };
+    const partitions = positive(flags, 'partitions');
+    const throughputS = positive(flags, 'throughput-s');
+    const batchKiB = positive(flags, 'batch-kib');
+    const inFlight = positive(flags, 'in-flight');
+    const connections = positive(flags, 'connections');
+    const throughputLoad = { topic: 'bench-throughput', partitions, batchBytes: batchKiB * 1024, recordBytes, inFlight, connections };
+
+    // What the machine allows this data path, whatever the broker: the same clients against the least broker.
+    const leastS = positive(flags, 'least-broker-s', true);
+    let least: { readonly produceP99Ms: number; readonly mibPerSecond: number } | undefined;
+    if (leastS > 0 && objectStore.startsWith('file://')) {
+      const leastLaunch: BrokerLaunch = { entry: await BrokerUnderTest.bundleLeastBroker(path.join(scratch, 'bundle')), nodeArgs: [] };
+      const leastArgs = ['--wal-dir', walDir, '--object-store', objectStore];
+      say('## The least broker (bench/least-broker.ts): each request to an O_DSYNC file in the WAL directory and once more to the object store, nothing else');
+      const leastLatency = await withBroker(leastLaunch, leastArgs, (port) => latencyRun(port, { ...latencyLoad, durationMs: leastS * 1000, consume: false }));
+      say(line(`produce latency (the latency run's load, no consumer)`, leastLatency.result.produce));
+      say(`${'produce p99 minus floor p99 (fixed rate)'.padEnd(44)} ${(leastLatency.result.produce.p99 - floorAtRate.p99).toFixed(3)} ms`);
+      const leastThroughput = await withBroker(leastLaunch, leastArgs, (port) => throughputRun(port, { ...throughputLoad, durationMs: leastS * 1000 }));
+      say(`${'throughput (the throughput run\'s load)'.padEnd(44)} ${leastThroughput.result.mibPerSecond.toFixed(0)} MiB/s = ${((100 * leastThroughput.result.mibPerSecond) / floorBandwidth).toFixed(0)}% of the floor`);
+      say(cpuPerGiBLine(leastThroughput, leastThroughput.result.ingestedBytes));
+      for (const phase of [leastLatency, leastThroughput]) {
+        if (phase.exitCode !== 0) say(`WARNING: the least broker exited with code ${phase.exitCode} after SIGTERM`);
+      }
+      least = { produceP99Ms: leastLatency.result.produce.p99, mibPerSecond: leastThroughput.result.mibPerSecond };
+      say('');
+    }
+
     say(`## Broker: acks=all, ${recordBytes} B records at ${rateMiB} MiB/s, 1 partition, a request every ${tickMs} ms, ${latencyS} s`);
     const latencyPhase = await withBroker(launch, brokerArgs('latency'), async (port) => {
       await createTopic(port, 'bench-latency', 1, topicConfigs);
-      return latencyRun(port, { topic: 'bench-latency', bytesPerSecond: rateMiB * (1 << 20), recordBytes, durationMs: latencyS * 1000, tickMs });
+      return latencyRun(port, { ...latencyLoad, durationMs: latencyS * 1000 });
     });
     const latency = latencyPhase.result;
     say(line('produce latency', latency.produce));
@@ -296,23 +333,10 @@ async function main(): Promise<void> {
     say(`${'produce p99 minus closed-loop floor p99'.padEnd(44)} ${(latency.produce.p99 - floorClosedLoop.p99).toFixed(3)} ms`);
     say('');
 
-    const partitions = positive(flags, 'partitions');
-    const throughputS = positive(flags, 'throughput-s');
-    const batchKiB = positive(flags, 'batch-kib');
-    const inFlight = positive(flags, 'in-flight');
-    const connections = positive(flags, 'connections');
     say(`## Broker: maximum throughput, ${batchKiB} KiB batches, ${partitions} partitions, ${connections}x${inFlight} requests in flight, ${throughputS} s`);
     const throughputPhase = await withBroker(launch, brokerArgs('throughput'), async (port) => {
       await createTopic(port, 'bench-throughput', partitions, topicConfigs);
-      return throughputRun(port, {
-        topic: 'bench-throughput',
-        partitions,
-        batchBytes: batchKiB * 1024,
-        recordBytes,
-        inFlight,
-        connections,
-        durationMs: throughputS * 1000,
-      });
+      return throughputRun(port, { ...throughputLoad, durationMs: throughputS * 1000 });
     });
     const throughput = throughputPhase.result;
     say(`${'throughput'.padEnd(44)} ${throughput.mibPerSecond.toFixed(0)} MiB/s = ${((100 * throughput.mibPerSecond) / floorBandwidth).toFixed(0)}% of the floor`);
@@ -355,6 +379,17 @@ async function main(): Promise<void> {
     say(
       `${'throughput as a share of the floor'.padEnd(44)} before ${percent(throughputVerdict.shares.before)}, after ${percent(throughputVerdict.shares.after)} (target: at least ${percent(THROUGHPUT_SHARE_TARGET)}): ${throughputVerdict.verdict}`,
     );
+    if (least) {
+      // The same judgement of the least broker: a target it misses is out of this machine's reach.
+      const leastLatency = latencyTarget(least.produceP99Ms, { before: floorAtRate.p99, after: floorAtRateAfter.p99 });
+      say(
+        `${'the least broker: produce p99 minus floor p99'.padEnd(44)} before ${ms(leastLatency.gapsMs.before)}, after ${ms(leastLatency.gapsMs.after)}: ${reachOnThisMachine(leastLatency.verdict)}`,
+      );
+      const leastThroughput = throughputTarget(least.mibPerSecond, { before: floorBandwidth, after: floorBandwidthAfter });
+      say(
+        `${'the least broker: share of the floor'.padEnd(44)} before ${percent(leastThroughput.shares.before)}, after ${percent(leastThroughput.shares.after)}: ${reachOnThisMachine(leastThroughput.verdict)}`,
+      );
+    }
     say('');
     say(`Caches: log cache ${flags['log-cache-mib']} MiB, read cache ${flags['read-cache-mib']} MiB.`);
     say(`Retention: ${retentionMiB > 0 ? `${retentionMiB} MiB per partition, applied every ${RETENTION_CHECK_MS} ms` : 'none'}.`);

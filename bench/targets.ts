@@ -36,3 +36,14 @@ export function throughputTarget(mibPerSecond: number, floorMiBps: Bracket): { r
   const shares = { before: mibPerSecond / floorMiBps.before, after: mibPerSecond / floorMiBps.after };
   return { shares, verdict: judge([shares.before, shares.after].map((share) => share >= THROUGHPUT_SHARE_TARGET)) };
 }
+
+/**
+ * What the least broker's verdict on a target says about this machine (bench/least-broker.ts:
+ * only the work this data path makes every broker do). It missing a target puts the target out
+ * of reach of any broker here; it meeting one says the target is reachable, not that ours is close.
+ */
+export function reachOnThisMachine(leastBrokerVerdict: Verdict): string {
+  if (leastBrokerVerdict === 'met') return 'the target is within reach on this machine';
+  if (leastBrokerVerdict === 'not met') return 'the target is out of reach on this machine (the least broker misses it too)';
+  return leastBrokerVerdict;
+}

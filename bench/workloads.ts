@@ -54,6 +54,8 @@ export interface LatencyRunOptions {
   readonly durationMs: number;
   /** How often a produce request carries the records due (a producer's linger). */
   readonly tickMs: number;
+  /** Whether a consumer long-polls the partition meanwhile, for end-to-end latency (default true). */
+  readonly consume?: boolean;
 }
 
 export interface LatencyRunResult {
@@ -66,12 +68,13 @@ export interface LatencyRunResult {
 
 /**
  * Produces at a fixed rate (each request carries the records due since the last one, in one
- * batch) with acks=all, and consumes the partition with long polling at the same time. The send
- * time travels in each record's key; end-to-end latency is taken per batch at the consumer.
+ * batch) with acks=all, and (unless `consume` is false) consumes the partition with long polling
+ * at the same time. The send time travels in each record's key; end-to-end latency is taken per
+ * batch at the consumer.
  */
 export async function latencyRun(port: number, options: LatencyRunOptions): Promise<LatencyRunResult> {
   const producer = await BenchConnection.open(port);
-  const consumer = await BenchConnection.open(port);
+  const consumer = options.consume === false ? undefined : await BenchConnection.open(port);
   const produceLatency = new Samples();
   const endToEnd = new Samples();
   const value = Buffer.alloc(options.recordBytes - 8 - 16, 0x61); // the key and record framing make up the rest
@@ -83,6 +86,7 @@ export async function latencyRun(port: number, options: LatencyRunOptions): Prom
   let producing = true;
 
   const consumed = (async () => {
+    if (!consumer) return;
     let fetchOffset = 0n;
     while (producing || fetchOffset < BigInt(sentRecords)) {
       const response = await consumer.request(FetchRequest, FetchResponse, FETCH_VERSION, {
@@ -145,7 +149,7 @@ export async function latencyRun(port: number, options: LatencyRunOptions): Prom
   producing = false;
   await consumed;
   producer.close();
-  consumer.close();
+  consumer?.close();
   return {
     produce: produceLatency.summary(),
     endToEnd: endToEnd.summary(),

@@ -3,8 +3,19 @@
  * OUTDIR/broker.js (the entry point) and OUTDIR/s3-put-worker.js (the S3 store's PUT thread, which
  * the bundle starts from the file next to it), with source maps; npm packages stay external.
  */
-import { build } from 'esbuild';
+import { build, type BuildOptions } from 'esbuild';
 import * as path from 'node:path';
+
+/** How the image's bundles are built (the benchmark bundles its least broker the same way). */
+export const NODE_BUNDLE_OPTIONS = {
+  bundle: true,
+  platform: 'node',
+  // The oldest Node.js the bundle runs on: the image's is 24, but the benchmark and the tests run
+  // the same bundle on the development machines' Node.js 20 (package.json engines).
+  target: 'node20',
+  packages: 'external',
+  logLevel: 'warning',
+} as const satisfies BuildOptions;
 
 /** Writes OUTDIR/broker.js and OUTDIR/s3-put-worker.js (the benchmark runs the same bundle). */
 export async function bundleBroker(outdir: string): Promise<void> {
@@ -14,14 +25,8 @@ export async function bundleBroker(outdir: string): Promise<void> {
       's3-put-worker': path.join(__dirname, 'storage', 'object-stores', 's3-put-worker.ts'),
     },
     outdir,
-    bundle: true,
-    platform: 'node',
-    // The oldest Node.js the bundle runs on: the image's is 24, but the benchmark and the tests run
-    // the same bundle on the development machines' Node.js 20 (package.json engines).
-    target: 'node20',
-    packages: 'external',
+    ...NODE_BUNDLE_OPTIONS,
     sourcemap: true,
-    logLevel: 'warning',
   });
 }
 

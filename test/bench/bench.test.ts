@@ -17,7 +17,7 @@ test('the benchmark runs every phase and reports the figures beside the floor', 
     const objects = path.join(dir, 'objects');
     const report = path.join(dir, 'report.md');
     const tsx = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
-    const short = ['--latency-s', '1', '--throughput-s', '3', '--floor-s', '1', '--floor-samples', '50', '--wal-alone-s', '1'];
+    const short = ['--latency-s', '1', '--throughput-s', '3', '--floor-s', '1', '--floor-samples', '50', '--wal-alone-s', '1', '--least-broker-s', '1'];
     const run = spawnSync(tsx, [...BROKER_NODE_FLAGS, 'bench/run.ts', ...short, '--retention-mib', '1', '--object-store', `file://${objects}`, '--markdown', report], {
       cwd: REPO_ROOT,
       encoding: 'utf8',
@@ -40,6 +40,11 @@ test('the benchmark runs every phase and reports the figures beside the floor', 
       /produce p99 minus floor p99 +before -?[\d.]+ ms, after -?[\d.]+ ms \(target: at most 1 ms\): (met|not met|inconclusive)/,
       /floor bandwidth +before \d+ MiB\/s, after \d+ MiB\/s/,
       /throughput as a share of the floor +before \d+%, after \d+% \(target: at least 70%\): (met|not met|inconclusive)/,
+      // The least broker ran both loads, and each target is judged within or out of this machine's reach.
+      /## The least broker \(bench\/least-broker\.ts\)[^\n]*\nproduce latency \(the latency run's load, no consumer\) +p50 +[\d.]+ +p99/,
+      /throughput \(the throughput run's load\) +\d+ MiB\/s = \d+% of the floor/,
+      /the least broker: produce p99 minus floor p99 +before -?[\d.]+ ms, after -?[\d.]+ ms: (the target is (within|out of) reach on this machine|inconclusive)/,
+      /the least broker: share of the floor +before \d+%, after \d+%: (the target is (within|out of) reach on this machine|inconclusive)/,
       /ceiling of the broker JavaScript thread +\d+ MiB\/s/,
       /ceiling of the machine +\d+ MiB\/s = \d+% of the floor \(its \d+ cores/,
       /CPU per GiB produced +broker [\d.]+ s/,
@@ -51,9 +56,12 @@ test('the benchmark runs every phase and reports the figures beside the floor', 
     }
     // Both brokers uploaded everything and exited 0 on SIGTERM.
     expect(text.match(/exit code after SIGTERM 0/g)).toHaveLength(2);
+    expect(text).not.toContain('WARNING: the least broker exited');
     // Retention deleted objects while the brokers ran (what the last pass did not see stays).
     const created = [...text.matchAll(/\((\d+) objects, /g)].reduce((sum, match) => sum + Number(match[1]), 0);
     const left = readdirSync(path.join(objects, 'data')).length;
+    // The least broker removes its objects and its WAL file when it stops.
+    expect(readdirSync(objects)).not.toContain('least-broker');
     expect(created).toBeGreaterThan(4);
     expect(left).toBeLessThan(created);
   } finally {

@@ -1,5 +1,5 @@
 /** The benchmark's verdicts: a target is met or not met only when the floors before and after the brokers agree. */
-import { latencyTarget, throughputTarget } from '../../bench/targets';
+import { latencyTarget, reachOnThisMachine, throughputTarget } from '../../bench/targets';
 
 describe('latencyTarget', () => {
   test('is met when the produce p99 is within 1 ms of both floors', () => {
@@ -40,5 +40,16 @@ describe('throughputTarget', () => {
 
   test('is inconclusive when the floors disagree', () => {
     expect(throughputTarget(700, { before: 1200, after: 900 }).verdict).toMatch(/^inconclusive/);
+  });
+});
+
+describe('reachOnThisMachine', () => {
+  test("reads the least broker's verdict as the target's reach on the machine", () => {
+    // The least broker at 851 MiB/s against floors of 1133 and 1199 MiB/s (a run at 17:40 UTC).
+    expect(reachOnThisMachine(throughputTarget(851, { before: 1133, after: 1199 }).verdict)).toBe('the target is within reach on this machine');
+    expect(reachOnThisMachine(latencyTarget(3.54, { before: 1.3, after: 1.08 }).verdict)).toBe(
+      'the target is out of reach on this machine (the least broker misses it too)',
+    );
+    expect(reachOnThisMachine(latencyTarget(2.5, { before: 1.3, after: 1.6 }).verdict)).toMatch(/^inconclusive/);
   });
 });
