@@ -3,15 +3,16 @@
  * machine floor measured in the same run, in the same WAL directory (write + fdatasync, which the WAL's
  * default O_DSYNC writes match in durability, in one call).
  *
- *   npm run bench                      # about a minute and a half (each phase: --help)
+ *   npm run bench                      # about two minutes (each phase: --help)
  *   npm run bench -- --latency-s 120 --throughput-s 60 --markdown docs/performance-run.md
  *   npm run bench -- --help
  *
  * Targets (issue 4): produce p99 within 1 ms of the floor's write+fdatasync p99; maximum
  * throughput at least 70% of the floor's sequential append+fdatasync bandwidth; RSS bounded by the
  * configured caches. The floor is measured again after the brokers, and a target is called met or
- * not met only if both floors agree (bench/targets.ts). Nothing here asserts: the figures are
- * printed (and optionally written).
+ * not met only if both floors agree (bench/targets.ts). The least broker (bench/least-broker.ts)
+ * runs the same loads first: a target it misses too is out of this machine's reach. Nothing here
+ * asserts: the figures are printed (and optionally written).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
