@@ -40,6 +40,8 @@ const MAX_WRITE_BUFFERS = 1024;
 /** Size prefix, API key, API version and correlation id: all the least broker reads of a request. */
 const REQUEST_HEAD_BYTES = 12;
 const CORRELATION_ID_OFFSET = 8;
+/** A response's correlation id follows its size prefix. */
+const SIZE_PREFIX_BYTES = 4;
 /** The benchmark's clients send Produce v8 and check the first partition's error code. */
 const PRODUCE_VERSION = 8;
 
@@ -78,14 +80,12 @@ interface Frame {
 class Connection {
   private chunks: Buffer[] = [];
   private buffered = 0;
-  private readonly answer: Buffer;
 
   constructor(
     private readonly socket: Socket,
-    template: Buffer,
+    private readonly answerTemplate: Buffer,
     private readonly onFrame: (frame: Frame) => void,
   ) {
-    this.answer = template;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('error', () => socket.destroy());
@@ -94,8 +94,8 @@ class Connection {
   answerAll(correlationIds: readonly number[]): void {
     this.socket.cork();
     for (const id of correlationIds) {
-      const response = Buffer.from(this.answer);
-      response.writeInt32BE(id, 4);
+      const response = Buffer.from(this.answerTemplate);
+      response.writeInt32BE(id, SIZE_PREFIX_BYTES);
       this.socket.write(response);
     }
     this.socket.uncork();
@@ -106,7 +106,7 @@ class Connection {
     this.buffered += chunk.length;
     while (this.buffered >= REQUEST_HEAD_BYTES) {
       const head = this.chunks[0].length >= REQUEST_HEAD_BYTES ? this.chunks[0] : Buffer.concat(this.chunks).subarray(0, REQUEST_HEAD_BYTES);
-      const frameBytes = 4 + head.readInt32BE(0);
+      const frameBytes = SIZE_PREFIX_BYTES + head.readInt32BE(0);
       if (this.buffered < frameBytes) return;
       this.onFrame({ connection: this, correlationId: head.readInt32BE(CORRELATION_ID_OFFSET), pieces: this.take(frameBytes) });
     }
