@@ -318,6 +318,9 @@ async function main(): Promise<void> {
       }
       least = { produceP99Ms: leastLatency.result.produce.p99, mibPerSecond: leastThroughput.result.mibPerSecond };
       say('');
+    } else if (leastS > 0) {
+      say(`The least broker did not run: it writes to a directory (file://) object store, and this run's is ${objectStore}.`);
+      say('');
     }
 
     say(`## Broker: acks=all, ${recordBytes} B records at ${rateMiB} MiB/s, 1 partition, a request every ${tickMs} ms, ${latencyS} s`);
