@@ -4,10 +4,19 @@
  * the bandwidth of sequential appends each followed by fdatasync.
  */
 import { promises as fs } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import { Samples, type LatencySummary } from './stats';
 
-const FILE_BYTES = 256 * 1024 * 1024;
+/** The size of the benchmark's preallocated files (the floor's, and the least broker's WAL file). */
+export const PREALLOCATED_FILE_BYTES = 256 * 1024 * 1024;
+
+/** Zero-fills `file` to PREALLOCATED_FILE_BYTES and makes that durable: later writes overwrite it, never extend it, as the WAL's do. */
+export async function preallocate(file: FileHandle): Promise<void> {
+  const zeros = Buffer.alloc(4 * 1024 * 1024);
+  for (let at = 0; at < PREALLOCATED_FILE_BYTES; at += zeros.length) await file.write(zeros, 0, zeros.length, at);
+  await file.sync();
+}
 
 /** Writes `length` bytes of `buffer` after the previous append (from the start once the file is full), then fdatasync. */
 type SyncedAppend = (buffer: Buffer, length: number) => Promise<void>;
@@ -18,12 +27,10 @@ async function withPreallocatedFile<T>(dir: string, use: (append: SyncedAppend) 
   const name = path.join(dir, `floor-${process.pid}.tmp`);
   const file = await fs.open(name, 'w+');
   try {
-    const zeros = Buffer.alloc(4 * 1024 * 1024);
-    for (let at = 0; at < FILE_BYTES; at += zeros.length) await file.write(zeros, 0, zeros.length, at);
-    await file.sync();
+    await preallocate(file);
     let position = 0;
     return await use(async (buffer, length) => {
-      if (position + length > FILE_BYTES) position = 0;
+      if (position + length > PREALLOCATED_FILE_BYTES) position = 0;
       await file.write(buffer, 0, length, position);
       await file.datasync();
       position += length;

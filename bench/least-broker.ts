@@ -25,11 +25,10 @@ import { ResponseHeader } from '../broker/protocol/messages/header';
 import { ProduceResponse } from '../broker/protocol/messages/produce';
 import { Writer } from '../broker/protocol/primitives';
 import { encodeMessage } from '../broker/protocol/schema';
+import { preallocate, PREALLOCATED_FILE_BYTES } from './floor';
 
 const writev = promisify(writevCallback);
 
-/** The WAL stand-in: a file of this size, written in a circle. */
-const WAL_FILE_BYTES = 256 * 1024 * 1024;
 /** Objects are cut at the broker's default upload thresholds. */
 const OBJECT_BYTES = 8 * 1024 * 1024;
 const OBJECT_AGE_MS = 250;
@@ -45,12 +44,16 @@ const SIZE_PREFIX_BYTES = 4;
 /** The benchmark's clients send Produce v8 and check the first partition's error code. */
 const PRODUCE_VERSION = 8;
 
+function byteLength(buffers: readonly Buffer[]): number {
+  return buffers.reduce((sum, buffer) => sum + buffer.length, 0);
+}
+
 /** Writes every buffer at `position` (a short writev, rare on regular files, is finished). */
 async function writeAll(fd: number, buffers: readonly Buffer[], position: number | null): Promise<void> {
   for (let first = 0; first < buffers.length; first += MAX_WRITE_BUFFERS) {
     let pending = buffers.slice(first, first + MAX_WRITE_BUFFERS);
     while (pending.length > 0) {
-      const total = pending.reduce((sum, buffer) => sum + buffer.length, 0);
+      const total = byteLength(pending);
       const { bytesWritten: written } = await writev(fd, pending, position ?? undefined);
       if (position !== null) position += written;
       if (written === total) break;
@@ -144,7 +147,7 @@ class ObjectWriter {
   add(pieces: readonly Buffer[]): void {
     if (this.bytes === 0) this.firstAt = performance.now();
     for (const piece of pieces) this.pieces.push(piece);
-    this.bytes += pieces.reduce((sum, piece) => sum + piece.length, 0);
+    this.bytes += byteLength(pieces);
     if (this.bytes >= OBJECT_BYTES || performance.now() - this.firstAt >= OBJECT_AGE_MS) this.cut();
   }
 
@@ -198,8 +201,8 @@ class GroupCommitFile {
     while (this.ready.length > 0) {
       const frames = this.ready.splice(0);
       const buffers = frames.flatMap((frame) => frame.pieces);
-      const bytes = buffers.reduce((sum, buffer) => sum + buffer.length, 0);
-      if (this.position + bytes > WAL_FILE_BYTES) this.position = 0;
+      const bytes = byteLength(buffers);
+      if (this.position + bytes > PREALLOCATED_FILE_BYTES) this.position = 0;
       await writeAll(this.fd, buffers, this.position);
       this.position += bytes;
       this.durable(frames);
@@ -220,10 +223,9 @@ async function serve(argv: readonly string[]): Promise<void> {
   await fs.mkdir(walDir, { recursive: true });
   await fs.mkdir(objectDir, { recursive: true });
   const walName = path.join(walDir, `least-broker-${process.pid}.wal`);
-  // Preallocated and zero-filled, as the WAL's segments are: the writes overwrite, never extend.
+  // The WAL stand-in, written in a circle: preallocated, as the WAL's segments are.
   const wal = await fs.open(walName, fsConstants.O_RDWR | fsConstants.O_CREAT | fsConstants.O_DSYNC);
-  const zeros = Buffer.alloc(4 * 1024 * 1024);
-  for (let at = 0; at < WAL_FILE_BYTES; at += zeros.length) await wal.write(zeros, 0, zeros.length, at);
+  await preallocate(wal);
 
   const objects = new ObjectWriter(objectDir);
   const log = new GroupCommitFile(wal.fd, (frames) => {
