@@ -17,6 +17,21 @@ export interface CompareAndSwap {
 }
 export type WriteCondition = CreateOnly | CompareAndSwap;
 
+/**
+ * An object's bytes: one buffer, or the pieces to write in order. Pieces let a writer gather an
+ * object from memory it already holds (the uploader, from the log cache) instead of copying it
+ * into one buffer first; the caller keeps them unchanged until `put` settles.
+ */
+export type ObjectBody = Buffer | readonly Buffer[];
+
+/** The body's length in bytes. */
+export function bodyBytes(body: ObjectBody): number {
+  if (Buffer.isBuffer(body)) return body.length;
+  let bytes = 0;
+  for (const piece of body) bytes += piece.length;
+  return bytes;
+}
+
 export interface ObjectInfo {
   readonly key: string;
   readonly sizeBytes: number;
@@ -54,14 +69,7 @@ export interface ObjectStore {
    * it from the produced batches' own checksums), spares the store a pass over the body; S3 checks
    * it against the bytes it receives.
    */
-  put(key: string, body: Buffer, condition?: WriteCondition, crc32c?: number): Promise<ObjectInfo>;
-  /**
-   * True when the store hands large bodies to another thread (the S3 store's PUT thread): writers
-   * that build big bodies should then build them in shared memory (a SharedArrayBuffer), which
-   * that thread reads without a copy. Others are better off with plain memory, which is faster to
-   * copy into.
-   */
-  readonly prefersSharedBodies?: boolean;
+  put(key: string, body: ObjectBody, condition?: WriteCondition, crc32c?: number): Promise<ObjectInfo>;
   /** The object's bytes (or the range's). Throws ObjectNotFoundError. */
   get(key: string, range?: ByteRange): Promise<Buffer>;
   /** The object's size and ETag, or undefined when it does not exist. */

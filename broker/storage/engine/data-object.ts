@@ -32,13 +32,11 @@ export interface PartitionExtent {
 }
 
 /**
- * Lays out an object for the extents, in order, in a buffer from `allocate`, with its index and
- * footer already written; the caller copies each partition's batches to its part's position.
+ * Lays out an object for the extents, in order: where each partition's batches go, and the
+ * object's trailer (index and footer), which follows the batches. The object is the batches in
+ * order, then the trailer; a writer can gather it from the batches where they are.
  */
-export function allocateDataObject(
-  allocate: (bytes: number) => Buffer,
-  extents: readonly PartitionExtent[],
-): { body: Buffer; parts: DataObjectPart[] } {
+export function layOutDataObject(extents: readonly PartitionExtent[]): { parts: DataObjectPart[]; trailer: Buffer } {
   const parts: DataObjectPart[] = [];
   let position = 0;
   for (const extent of extents) {
@@ -53,8 +51,8 @@ export function allocateDataObject(
     });
     position += extent.size;
   }
-  const body = allocate(position + parts.length * INDEX_ENTRY_BYTES + FOOTER_BYTES);
-  const index = body.subarray(position, position + parts.length * INDEX_ENTRY_BYTES);
+  const trailer = Buffer.alloc(parts.length * INDEX_ENTRY_BYTES + FOOTER_BYTES);
+  const index = trailer.subarray(0, parts.length * INDEX_ENTRY_BYTES);
   parts.forEach((part, i) => {
     const at = i * INDEX_ENTRY_BYTES;
     Buffer.from(part.topicId, 'hex').copy(index, at);
@@ -65,29 +63,23 @@ export function allocateDataObject(
     index.writeUInt32BE(part.size, at + 44);
     index.writeBigInt64BE(BigInt(part.maxTimestamp), at + 48);
   });
-  const footer = body.subarray(body.length - FOOTER_BYTES);
-  footer.fill(0);
+  const footer = trailer.subarray(index.length);
   footer.writeUInt32BE(MAGIC, 0);
   footer.writeUInt32BE(VERSION, 4);
   footer.writeBigUInt64BE(BigInt(position), 8);
   footer.writeUInt32BE(parts.length, 16);
   footer.writeUInt32BE(crc32c(index), 20);
-  return { body, parts };
+  return { parts, trailer };
 }
 
 /** A whole object from each partition's batches (in memory already). */
 export function encodeDataObject(
   partitions: readonly (Omit<PartitionExtent, 'size'> & { readonly payloads: readonly Buffer[] })[],
 ): { body: Buffer; parts: DataObjectPart[] } {
-  const { body, parts } = allocateDataObject(
-    (bytes) => Buffer.allocUnsafe(bytes),
+  const { parts, trailer } = layOutDataObject(
     partitions.map((data) => ({ ...data, size: data.payloads.reduce((sum, payload) => sum + payload.length, 0) })),
   );
-  partitions.forEach((data, i) => {
-    let at = parts[i].position;
-    for (const payload of data.payloads) at += payload.copy(body, at);
-  });
-  return { body, parts };
+  return { body: Buffer.concat([...partitions.flatMap((data) => data.payloads), trailer]), parts };
 }
 
 /** Reads the index of a whole data object; throws when the footer or index is damaged. */

@@ -260,6 +260,7 @@ export class StorageEngine implements Storage {
       startPosition: this.wal.trimPosition,
       keyPrefix: `${this.options.nodeId}-${this.epochValue}`,
       readPayload: (chunk) => this.wal.readPayload(chunk.walPosition, chunk.walLength),
+      pinPayloads: (payloads) => this.logCache.pin(payloads),
       trimWal: (position) => this.wal.trim(position),
       walPressure: () => this.wal.waitingAppends > 0 || this.wal.usedBytes * 2 > this.wal.capacityBytes,
       onUploaded: (chunks) => this.onUploaded(chunks),

@@ -8,8 +8,10 @@
  * garbage collector never has to mark tens of megabytes of live buffers (with per-chunk buffers,
  * old-space collections every few hundred milliseconds were the produce path's worst tail).
  *
- * Views into the ring are valid only until the next `store`: readers copy what they keep across
- * an await (see PartitionReader) and the uploader copies synchronously.
+ * Views into the ring are valid only until the next `store`, unless pinned: readers copy what they
+ * keep across an await (see PartitionReader); the uploader pins the views it writes an object from
+ * until the object is written. A payload whose place in the ring is pinned is not cached (it is
+ * read from the WAL when needed): the ring never waits, and a pinned byte is never written over.
  */
 import { Deque } from './deque';
 
@@ -17,6 +19,9 @@ export interface CacheEntry {
   /** The cached bytes, or undefined once evicted. */
   payload: Buffer | undefined;
 }
+
+/** Ring ranges a holder keeps from being written over: [start, end) each. */
+type Pin = readonly { readonly start: number; readonly end: number }[];
 
 interface Slot {
   readonly entry: CacheEntry;
@@ -30,6 +35,8 @@ export class LogCache {
   /** Where the next payload goes. */
   private head = 0;
   private usedBytes = 0;
+  private readonly pins = new Set<Pin>();
+  private skippedWhilePinned = 0;
 
   constructor(
     readonly capacityBytes: number,
@@ -43,6 +50,31 @@ export class LogCache {
     return this.usedBytes;
   }
 
+  /** Payloads not cached because their place in the ring was pinned. */
+  get uncachedBecausePinned(): number {
+    return this.skippedWhilePinned;
+  }
+
+  /**
+   * Keeps the ring's bytes under `views` (payloads this cache gave out; others are ignored) from
+   * being written over until the returned release is called.
+   */
+  pin(views: readonly Buffer[]): () => void {
+    const ranges: { start: number; end: number }[] = [];
+    for (const view of views) {
+      if (view.buffer !== this.ring.buffer || view.length === 0) continue;
+      const start = view.byteOffset - this.ring.byteOffset;
+      const end = start + view.length;
+      const last = ranges[ranges.length - 1];
+      // Views come in ring order but for the wrap: one range per lap, covering the gaps between them.
+      if (last !== undefined && start >= last.start) last.end = Math.max(last.end, end);
+      else ranges.push({ start, end });
+    }
+    if (ranges.length === 0) return () => {};
+    this.pins.add(ranges);
+    return () => void this.pins.delete(ranges);
+  }
+
   /**
    * Copies `payload` into the ring, evicting the oldest entries in its way, and sets
    * `entry.payload` to the copy. A payload larger than the ring is not cached.
@@ -53,13 +85,19 @@ export class LogCache {
       entry.payload = undefined;
       return;
     }
-    let start = this.head;
-    if (start + size > this.capacityBytes) {
-      // Skip the end of the ring: the entries still there are the oldest of all.
+    // The end of the ring is skipped when the payload does not fit there.
+    const wraps = this.head + size > this.capacityBytes;
+    const start = wraps ? 0 : this.head;
+    if (this.isPinned(start, start + size)) {
+      entry.payload = undefined;
+      this.skippedWhilePinned++;
+      return;
+    }
+    if (wraps) {
+      // The entries still at the end are the oldest of all.
       for (let oldest = this.slots.peek(); oldest !== undefined && oldest.start >= this.head; oldest = this.slots.peek()) {
         this.evictOldest();
       }
-      start = 0;
     }
     for (let oldest = this.slots.peek(); oldest !== undefined && oldest.start < start + size && oldest.end > start; oldest = this.slots.peek()) {
       this.evictOldest();
@@ -69,6 +107,13 @@ export class LogCache {
     this.slots.push({ entry, start, end: start + size });
     this.usedBytes += size;
     this.head = start + size;
+  }
+
+  private isPinned(start: number, end: number): boolean {
+    for (const pin of this.pins) {
+      for (const range of pin) if (range.start < end && range.end > start) return true;
+    }
+    return false;
   }
 
   private evictOldest(): void {

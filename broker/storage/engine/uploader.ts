@@ -27,7 +27,7 @@ import {
 import type { ObjectStore } from '../object-store';
 import { crc32cCombine } from '../../protocol/crc32c-combine';
 import { Deque } from './deque';
-import { allocateDataObject } from './data-object';
+import { layOutDataObject } from './data-object';
 import type { Chunk, PartitionLog } from './partition-log';
 import { producerRecordsAfter } from './producer-state';
 
@@ -44,6 +44,8 @@ export interface UploaderOptions {
   /** Distinguishes this incarnation's object keys (its epoch). */
   readonly keyPrefix: string;
   readPayload(chunk: Chunk): Promise<Buffer>;
+  /** Keeps cached payloads (views into the log cache) from being written over until the release. */
+  pinPayloads(payloads: readonly Buffer[]): () => void;
   trimWal(position: number): Promise<void>;
   /** True when the WAL needs space now (appends wait, or it is half full): trim without delay. */
   walPressure(): boolean;
@@ -98,10 +100,8 @@ export class Uploader {
   private trimTimer: NodeJS.Timeout | undefined;
   private trimming = false;
   private readonly stats = { objects: 0, objectBytes: 0, ingestedBytes: 0, commits: 0 };
-  private readonly bodies: BodyPool;
 
   constructor(private readonly options: UploaderOptions) {
-    this.bodies = new BodyPool(options.maxConcurrentUploads, options.uploadBytes, options.store.prefersSharedBodies === true);
     this.lastTrim = options.startPosition;
     this.committedEnd = options.startPosition;
     this.addedEnd = options.startPosition;
@@ -248,8 +248,7 @@ export class Uploader {
 
   private async putObject(upload: Upload): Promise<void> {
     if (upload.groups.length === 0) return;
-    const { body, parts } = allocateDataObject(
-      (size) => this.bodies.acquire(size),
+    const { parts, trailer } = layOutDataObject(
       upload.groups.map((group) => ({
         topicId: group.log.topicId,
         partition: group.log.partition,
@@ -259,26 +258,26 @@ export class Uploader {
         size: group.chunks.reduce((sum, chunk) => sum + chunk.payloadBytes, 0),
       })),
     );
-    for (const [i, group] of upload.groups.entries()) {
-      let at = parts[i].position;
-      for (const chunk of group.chunks) {
-        // A cached payload is a view into the log cache's ring: copy it before anything can await.
-        const cached = chunk.payload;
-        at += cached ? cached.copy(body, at) : (await this.options.readPayload(chunk)).copy(body, at);
-      }
+    // The body is gathered from the payloads where they are, not copied into one buffer: cached
+    // ones are views into the log cache, pinned before anything can await and until the object is
+    // written; the others are read back from the WAL.
+    const chunks = upload.groups.flatMap((group) => group.chunks);
+    const pieces: (Buffer | undefined)[] = chunks.map((chunk) => chunk.payload);
+    const release = this.options.pinPayloads(pieces.filter((piece) => piece !== undefined));
+    try {
+      for (const [i, chunk] of chunks.entries()) pieces[i] ??= await this.options.readPayload(chunk);
+      // The body's CRC-32C from its chunks' (combined) and the trailer's: no pass over the data.
+      let crc = 0;
+      for (const chunk of chunks) crc = crc32cCombine(crc, chunk.payloadCrc, chunk.payloadBytes);
+      crc = crc32c(trailer, crc);
+      const body = [...coalesced(pieces as Buffer[]), trailer];
+      const info = await this.retrying(`upload ${upload.key}`, () => this.options.store.put(upload.key, body, undefined, crc));
+      upload.object = { key: upload.key, sizeBytes: info.sizeBytes, parts };
+      this.stats.objects++;
+      this.stats.objectBytes += info.sizeBytes;
+    } finally {
+      release();
     }
-    // The body's CRC-32C from its parts' (each chunk's, combined) and the index's: no pass over the data.
-    let crc = 0;
-    for (const group of upload.groups) {
-      for (const chunk of group.chunks) crc = crc32cCombine(crc, chunk.payloadCrc, chunk.payloadBytes);
-    }
-    const dataBytes = parts.reduce((sum, part) => sum + part.size, 0);
-    crc = crc32c(body.subarray(dataBytes), crc);
-    await this.retrying(`upload ${upload.key}`, () => this.options.store.put(upload.key, body, undefined, crc));
-    this.bodies.release(body);
-    upload.object = { key: upload.key, sizeBytes: body.length, parts };
-    this.stats.objects++;
-    this.stats.objectBytes += body.length;
   }
 
   /** Commits the uploads whose PUT is done, in cut order. */
@@ -408,34 +407,16 @@ export class Uploader {
   }
 }
 
-/**
- * Object bodies are large and short-lived: reusing a few of them (one per concurrent upload)
- * spares the garbage collector megabytes of external memory per upload. They live in shared
- * memory when the store hands them to another thread (the S3 store's PUT thread), and in plain
- * memory otherwise: V8 copies into a SharedArrayBuffer with relaxed atomic stores, about 30 %
- * slower than memcpy (8 % more CPU per GiB for the broker's JavaScript thread with the directory
- * store, measured).
- */
-class BodyPool {
-  private readonly free: Buffer[] = [];
-
-  constructor(
-    private readonly size: number,
-    private readonly typicalBytes: number,
-    private readonly shared: boolean,
-  ) {}
-
-  /** A buffer of exactly `bytes` (a view into a pooled one when it fits). */
-  acquire(bytes: number): Buffer {
-    const index = this.free.findIndex((buffer) => buffer.length >= bytes);
-    const size = Math.max(bytes, this.typicalBytes + (1 << 20));
-    const buffer = index >= 0 ? this.free.splice(index, 1)[0] : this.shared ? Buffer.from(new SharedArrayBuffer(size)) : Buffer.allocUnsafeSlow(size);
-    return buffer.subarray(0, bytes);
+/** The pieces with neighbours in memory (consecutive payloads in the log cache) joined: fewer pieces to gather. */
+function coalesced(pieces: readonly Buffer[]): Buffer[] {
+  const joined: Buffer[] = [];
+  for (const piece of pieces) {
+    const last = joined[joined.length - 1];
+    if (last !== undefined && last.buffer === piece.buffer && last.byteOffset + last.length === piece.byteOffset) {
+      joined[joined.length - 1] = Buffer.from(last.buffer, last.byteOffset, last.length + piece.length);
+    } else {
+      joined.push(piece);
+    }
   }
-
-  /** Gives a body back once the store is done with it. */
-  release(body: Buffer): void {
-    if (this.free.length >= this.size) return;
-    this.free.push(Buffer.from(body.buffer, body.byteOffset, body.buffer.byteLength - body.byteOffset));
-  }
+  return joined;
 }

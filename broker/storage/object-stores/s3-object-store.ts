@@ -15,6 +15,10 @@
  * (s3-client.ts). Large unconditional PUTs (the data objects) go through a PUT thread
  * (s3-put-thread.ts) unless `putThread` is false; should that thread fail, the store sends them
  * itself from then on.
+ *
+ * Both senders need the body in one buffer (the SDK retries a PUT by sending its body again): a
+ * body given in pieces is copied once, into shared memory from a small pool when the thread will
+ * send it (the thread reads shared memory without a copy of its own).
  */
 import { crc32c } from '@node-rs/crc32';
 import {
@@ -25,9 +29,11 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import {
+  bodyBytes,
   ObjectNotFoundError,
   PreconditionFailedError,
   type ByteRange,
+  type ObjectBody,
   type ObjectInfo,
   type ObjectStore,
   type WriteCondition,
@@ -55,6 +61,7 @@ export class S3ObjectStore implements ObjectStore {
   private readonly keyPrefix: string;
   private putThread: S3PutThread | undefined;
   private threadPuts = 0;
+  private readonly sharedBodies = new SharedBodyPool();
 
   constructor(options: S3ObjectStoreOptions) {
     this.bucket = options.bucket;
@@ -76,8 +83,8 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  /** Bodies in shared memory reach the PUT thread without a copy. */
-  get prefersSharedBodies(): boolean {
+  /** True while large unconditional PUTs go through the PUT thread. */
+  get sendsFromThread(): boolean {
     return this.putThread !== undefined;
   }
 
@@ -91,8 +98,18 @@ export class S3ObjectStore implements ObjectStore {
     await this.putThread?.close();
   }
 
-  async put(key: string, body: Buffer, condition?: WriteCondition, knownCrc32c?: number): Promise<ObjectInfo> {
-    if (this.putThread && condition === undefined && body.length >= PUT_THREAD_MIN_BYTES) {
+  async put(key: string, body: ObjectBody, condition?: WriteCondition, knownCrc32c?: number): Promise<ObjectInfo> {
+    const fromThread = this.putThread !== undefined && condition === undefined && bodyBytes(body) >= PUT_THREAD_MIN_BYTES;
+    const whole = Buffer.isBuffer(body) ? body : fromThread ? this.sharedBodies.gather(body) : Buffer.concat(body);
+    try {
+      return await this.putWhole(key, whole, fromThread, condition, knownCrc32c);
+    } finally {
+      if (whole !== body) this.sharedBodies.release(whole);
+    }
+  }
+
+  private async putWhole(key: string, body: Buffer, fromThread: boolean, condition?: WriteCondition, knownCrc32c?: number): Promise<ObjectInfo> {
+    if (this.putThread && fromThread) {
       try {
         const etag = await this.putThread.put(this.bucket, this.fullKey(key), body, knownCrc32c ?? crc32c(body));
         this.threadPuts++;
@@ -195,4 +212,33 @@ function isPreconditionFailure(error: unknown): boolean {
 function isNotFound(error: unknown): boolean {
   const name = errorName(error);
   return httpStatus(error) === 404 || name === 'NoSuchKey' || name === 'NotFound';
+}
+
+/**
+ * Shared-memory buffers for bodies given in pieces, reused: object bodies are large and
+ * short-lived, and reusing a few spares the garbage collector megabytes of external memory per
+ * upload. (V8 copies into shared memory with relaxed atomic stores, slower than memcpy: only
+ * bodies the thread sends are gathered here.)
+ */
+class SharedBodyPool {
+  private static readonly KEPT = 4;
+  private static readonly GRANULE_BYTES = 4 << 20;
+  private readonly free: Buffer[] = [];
+
+  /** The pieces, in order, in one pooled buffer. */
+  gather(pieces: readonly Buffer[]): Buffer {
+    const bytes = bodyBytes(pieces);
+    const index = this.free.findIndex((buffer) => buffer.length >= bytes);
+    const size = Math.ceil(Math.max(bytes, 1) / SharedBodyPool.GRANULE_BYTES) * SharedBodyPool.GRANULE_BYTES;
+    const buffer = index >= 0 ? this.free.splice(index, 1)[0] : Buffer.from(new SharedArrayBuffer(size));
+    let at = 0;
+    for (const piece of pieces) at += piece.copy(buffer, at);
+    return buffer.subarray(0, bytes);
+  }
+
+  /** Takes a gathered body back once its PUT is over (plain buffers are left to the collector). */
+  release(body: Buffer): void {
+    if (!(body.buffer instanceof SharedArrayBuffer) || this.free.length >= SharedBodyPool.KEPT) return;
+    this.free.push(Buffer.from(body.buffer, body.byteOffset, body.buffer.byteLength - body.byteOffset));
+  }
 }

@@ -2,6 +2,7 @@
  * The storage engine end to end on real files: WAL with fsync, local-directory object store.
  */
 import { rm } from 'node:fs/promises';
+import { crc32c } from '@node-rs/crc32';
 import { CompressionCodec } from '../../../../broker/protocol/compression';
 import { compressedBatch, SECTION_COMPRESSORS } from '../../../support/compressed-batch';
 import * as path from 'node:path';
@@ -12,7 +13,6 @@ import { LOG_PREFIX } from '../../../../broker/metadata/entry';
 import { stallableStore } from '../../../support/stallable-store';
 import { storeWith } from '../../../support/store-with';
 import { FileObjectStore } from '../../../../broker/storage/object-stores';
-import type { ObjectStore } from '../../../../broker/storage/object-store';
 import { batch, checksumCheckingStore, engineFixture, produce, readAll } from './helpers';
 
 const fixture = engineFixture();
@@ -123,25 +123,46 @@ test('object bodies are built right while appends go on and the log cache overwr
   }
 });
 
-test.each([true, false])('object bodies are in shared memory exactly when the store prefers it (%s)', async (prefersSharedBodies) => {
+test('an object gathered from the log cache keeps its bytes while its PUT waits and the ring wraps under it', async () => {
+  // The uploader hands the store the cached payloads themselves (views into the ring), pinned until
+  // the PUT is over: traffic meanwhile must not write over them.
   const inner = new FileObjectStore(path.join(fixture.dirs.root, 'objects'));
-  const shared: boolean[] = [];
-  const store: ObjectStore = {
-    ...storeWith(inner, {
-      put: (key, body, condition, crc) => {
-        if (key.startsWith('data/')) shared.push(body.buffer instanceof SharedArrayBuffer);
-        return inner.put(key, body, condition, crc);
-      },
-    }),
-    prefersSharedBodies,
-  };
-  const engine = await fixture.start({ objectStore: store, uploadAgeMs: 3_600_000 });
-  await engine.createTopic('bodies', 2, {});
-  for (let i = 0; i < 10; i++) await produce(engine, 'bodies', i % 2, ['b'.repeat(2000)]);
+  let releaseGate: () => void = () => {};
+  const gate = new Promise<void>((resolve) => (releaseGate = resolve));
+  const received: { pieces: readonly Buffer[]; asReceived: Buffer; crc: number | undefined }[] = [];
+  const store = storeWith(inner, {
+    put: async (key, body, condition, crc) => {
+      if (key.startsWith('data/')) {
+        const pieces = Buffer.isBuffer(body) ? [body] : body;
+        received.push({ pieces, asReceived: Buffer.concat(pieces), crc });
+        await gate;
+      }
+      return inner.put(key, body, condition, crc);
+    },
+  });
+  const engine = await fixture.start({ objectStore: store, walCapacityMiB: 32, logCacheMiB: 1, uploadSizeMiB: 0.25, uploadAgeMs: 3_600_000, maxConcurrentUploads: 1 });
+  await engine.createTopic('pinned', 1, {});
+  const value = (i: number): string => `${i}:`.padEnd(4096, String.fromCharCode(97 + (i % 26)));
+  let produced = 0;
+  try {
+    while (received.length === 0) await produce(engine, 'pinned', 0, [value(produced++)]);
+    // Four times the ring's size while the first PUT waits.
+    const during = produced + 1024;
+    while (produced < during) await produce(engine, 'pinned', 0, [value(produced++)]);
+    const [first] = received;
+    expect(Buffer.isBuffer(first.pieces)).toBe(false);
+    expect(Buffer.concat(first.pieces).equals(first.asReceived)).toBe(true);
+    expect(crc32c(first.asReceived)).toBe(first.crc);
+  } finally {
+    releaseGate();
+  }
   await engine.flush();
-  expect(shared.length).toBeGreaterThan(0);
-  expect(new Set(shared)).toEqual(new Set([prefersSharedBodies]));
-  expect((await readAll(engine, 'bodies', 0)).length).toBe(5);
+  expect((await readAll(engine, 'pinned', 0)).map(([, v]) => v)).toEqual(Array.from({ length: produced }, (_, i) => value(i)));
+  // Read back from the objects alone.
+  await fixture.stop();
+  await rm(fixture.dirs.walDir, { recursive: true, force: true });
+  const reopened = await fixture.start({ objectStore: store, logCacheMiB: 1 });
+  expect((await readAll(reopened, 'pinned', 0)).map(([, v]) => v)).toEqual(Array.from({ length: produced }, (_, i) => value(i)));
 });
 
 test('uploads go on while the metadata log is slow to commit the ones before', async () => {

@@ -143,7 +143,8 @@ export function checksumCheckingStore(root: string): { store: ObjectStore; check
     put: (key, body, condition, knownCrc32c) => {
       if (knownCrc32c !== undefined) {
         checked++;
-        if (crc32c(body) !== knownCrc32c) mismatches.push(`${key}: given ${knownCrc32c}, body has ${crc32c(body)}`);
+        const actual = crc32c(Buffer.isBuffer(body) ? body : Buffer.concat(body));
+        if (actual !== knownCrc32c) mismatches.push(`${key}: given ${knownCrc32c}, body has ${actual}`);
       }
       return inner.put(key, body, condition, knownCrc32c);
     },

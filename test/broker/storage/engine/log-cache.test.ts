@@ -43,3 +43,42 @@ test('a payload larger than the ring is not cached, and evicts nothing', () => {
   expect(small.payload?.equals(Buffer.alloc(50, 1))).toBe(true);
   expect(evicted).toEqual([]);
 });
+
+test('pinned bytes are never written over: payloads that would land there are not cached until the release', () => {
+  const cache = new LogCache(1000, () => {});
+  const first: CacheEntry = { payload: undefined };
+  cache.store(first, Buffer.alloc(400, 1));
+  const second: CacheEntry = { payload: undefined };
+  cache.store(second, Buffer.alloc(400, 2));
+  // A view from elsewhere is ignored; the first payload is pinned.
+  const release = cache.pin([Buffer.alloc(10), first.payload!]);
+  const pinned = first.payload!;
+  const refused: CacheEntry = { payload: undefined };
+  cache.store(refused, Buffer.alloc(300, 3)); // would wrap onto the first payload
+  expect(refused.payload).toBeUndefined();
+  expect(cache.uncachedBecausePinned).toBe(1);
+  expect(pinned.equals(Buffer.alloc(400, 1))).toBe(true);
+  expect(second.payload?.equals(Buffer.alloc(400, 2))).toBe(true);
+  release();
+  const after: CacheEntry = { payload: undefined };
+  cache.store(after, Buffer.alloc(300, 4));
+  expect(after.payload?.equals(Buffer.alloc(300, 4))).toBe(true);
+  expect(first.payload).toBeUndefined();
+  expect(cache.uncachedBecausePinned).toBe(1);
+});
+
+test('a pin over a wrapped run of payloads covers both laps and the gaps between its views', () => {
+  const cache = new LogCache(1000, () => {});
+  const entries = Array.from({ length: 5 }, (): CacheEntry => ({ payload: undefined }));
+  // 0..300, 300..600, 600..900, then the ring wraps: 0..300, 300..600 (evicting the first two).
+  entries.forEach((entry, i) => cache.store(entry, Buffer.alloc(300, i + 1)));
+  // Pin the payloads at 600..900 and 0..300 and 300..600 (WAL order), leaving none of the ring free.
+  const release = cache.pin([entries[2].payload!, entries[3].payload!, entries[4].payload!]);
+  const refused: CacheEntry = { payload: undefined };
+  cache.store(refused, Buffer.alloc(100, 9)); // 600..700 would overwrite the third payload
+  expect(refused.payload).toBeUndefined();
+  expect(entries[2].payload?.equals(Buffer.alloc(300, 3))).toBe(true);
+  release();
+  cache.store(refused, Buffer.alloc(100, 9));
+  expect(refused.payload?.equals(Buffer.alloc(100, 9))).toBe(true);
+});

@@ -27,10 +27,9 @@ function storeOn(bucket: string, prefix: string, putThread = true): S3ObjectStor
   return store;
 }
 
-test('large unconditional PUTs go through the thread, shared-memory bodies too; small and conditional ones do not', async () => {
+test('large unconditional PUTs go through the thread, shared-memory bodies and bodies in pieces too; small and conditional ones do not', async () => {
   const store = storeOn(s3.bucket, 'routing');
-  // The uploader then builds its bodies in shared memory, which the thread reads without a copy.
-  expect(store.prefersSharedBodies).toBe(true);
+  expect(store.sendsFromThread).toBe(true);
   const large = randomBytes(1 << 20);
   await store.put('data/large', large);
   expect(store.putsFromThread).toBe(1);
@@ -43,19 +42,26 @@ test('large unconditional PUTs go through the thread, shared-memory bodies too; 
   expect(info.sizeBytes).toBe(shared.length);
   expect((await store.get('data/shared')).equals(Buffer.from(shared))).toBe(true);
 
+  const pieces = [randomBytes(300 << 10), randomBytes(0), randomBytes(400 << 10)];
+  expect((await store.put('data/pieces', pieces)).sizeBytes).toBe(700 << 10);
+  expect(store.putsFromThread).toBe(3);
+  expect((await store.get('data/pieces')).equals(Buffer.concat(pieces))).toBe(true);
+
   await store.put('data/small', randomBytes(1024));
   await store.put('meta/log/1', randomBytes(1 << 20), { ifNoneMatch: '*' });
-  expect(store.putsFromThread).toBe(2);
+  expect(store.putsFromThread).toBe(3);
   expect((await store.get('meta/log/1')).length).toBe(1 << 20);
 });
 
 test('putThread: false sends every PUT from the calling thread', async () => {
   const store = storeOn(s3.bucket, 'no-thread', false);
-  expect(store.prefersSharedBodies).toBe(false);
+  expect(store.sendsFromThread).toBe(false);
   const body = randomBytes(1 << 20);
   await store.put('data/inline', body);
+  await store.put('data/inline-pieces', [body.subarray(0, 1000), body.subarray(1000)]);
   expect(store.putsFromThread).toBe(0);
   expect((await store.get('data/inline')).equals(body)).toBe(true);
+  expect((await store.get('data/inline-pieces')).equals(body)).toBe(true);
 });
 
 test("S3's errors come back as S3 errors, with their name and HTTP status", async () => {
@@ -74,7 +80,7 @@ test('a thread that dies under a PUT: the store sends that PUT itself, and every
   expect((await store.get('data/while-dying')).equals(body)).toBe(true);
   await store.put('data/after', body);
   expect(store.putsFromThread).toBe(0);
-  expect(store.prefersSharedBodies).toBe(false);
+  expect(store.sendsFromThread).toBe(false);
   expect((await store.get('data/after')).equals(body)).toBe(true);
 });
 
