@@ -5,10 +5,17 @@
  * prefix). It refuses a frame above the maximum size as soon as its prefix arrives, before
  * buffering anything, and reports a stream that ends in the middle of a frame. Being a Transform,
  * it passes backpressure through: when nobody reads frames, it stops reading bytes.
+ *
+ * Each frame is copied out of the socket's chunks once: into memory the owner allocates for it
+ * (`allocate`, given the frame's size and its request's API key: the broker reads produce requests
+ * into its log cache), or else into a buffer of its own, so that storage keeping a produced batch
+ * does not pin a larger socket chunk.
  */
 import { Transform, type TransformCallback } from 'node:stream';
 
 const SIZE_PREFIX_BYTES = 4;
+/** A request header starts with its API key, an int16. */
+const API_KEY_BYTES = 2;
 
 export type FrameErrorReason = 'oversized' | 'negative-size' | 'truncated';
 
@@ -29,7 +36,10 @@ export class FrameDecoder extends Transform {
   /** Size of the frame being assembled, once its prefix is known. */
   private frameSize: number | undefined;
 
-  constructor(private readonly maxFrameBytes: number) {
+  constructor(
+    private readonly maxFrameBytes: number,
+    private readonly allocate: (bytes: number, apiKey: number) => Buffer | undefined = () => undefined,
+  ) {
     // Frames are emitted as objects; the readable side buffers a handful of them at most.
     super({ readableObjectMode: true, readableHighWaterMark: 4 });
   }
@@ -58,7 +68,7 @@ export class FrameDecoder extends Transform {
     for (;;) {
       if (this.frameSize === undefined) {
         if (this.pendingBytes < SIZE_PREFIX_BYTES) return;
-        const size = this.takeBytes(SIZE_PREFIX_BYTES).readInt32BE(0);
+        const size = this.takeBytes(SIZE_PREFIX_BYTES, Buffer.allocUnsafe(SIZE_PREFIX_BYTES)).readInt32BE(0);
         if (size < 0) throw new FrameError('negative-size', `frame size prefix is negative (${size})`);
         if (size > this.maxFrameBytes) {
           throw new FrameError('oversized', `frame of ${size} bytes exceeds the maximum request size of ${this.maxFrameBytes} bytes`);
@@ -66,18 +76,27 @@ export class FrameDecoder extends Transform {
         this.frameSize = size;
       }
       if (this.pendingBytes < this.frameSize) return;
-      const frame = this.takeBytes(this.frameSize);
+      const size = this.frameSize;
+      const apiKey = size >= API_KEY_BYTES ? this.peekInt16() : -1;
+      const frame = this.takeBytes(size, this.allocate(size, apiKey) ?? Buffer.allocUnsafeSlow(size));
       this.frameSize = undefined;
       this.push(frame);
     }
   }
 
-  /**
-   * Removes `size` bytes from the front of the pending chunks. A frame is always copied into a
-   * buffer of its own, so that storage keeping a produced batch does not pin a larger socket chunk.
-   */
-  private takeBytes(size: number): Buffer {
-    const out = Buffer.allocUnsafeSlow(size);
+  /** The int16 at the front of the pending chunks (a request's API key), which may span two of them. */
+  private peekInt16(): number {
+    let value = 0;
+    let taken = 0;
+    for (const chunk of this.pending) {
+      for (let i = 0; i < chunk.length && taken < API_KEY_BYTES; i++, taken++) value = (value << 8) | chunk[i];
+      if (taken === API_KEY_BYTES) break;
+    }
+    return (value << 16) >> 16;
+  }
+
+  /** Moves `size` bytes from the front of the pending chunks into `out`. */
+  private takeBytes(size: number, out: Buffer): Buffer {
     let filled = 0;
     while (filled < size) {
       const head = this.pending[0];

@@ -12,10 +12,14 @@
  *   an unknown API) closes this connection only, with one log line saying why.
  * - finish() is the graceful end used when the broker stops: read nothing more, answer what is in
  *   flight, then close.
+ * - Produce requests are read into memory the storage offers (its log cache), held until their
+ *   handler is done: every frame read is released exactly once, whatever becomes of the
+ *   connection.
  */
 import type { Socket } from 'node:net';
 import { CloseConnectionError, NO_RESPONSE, type BrokerServices, type RequestContext } from '../api/api';
 import type { ApiRegistry } from '../api/registry';
+import { ApiKey } from '../protocol/api-keys';
 import type { Logger } from '../log';
 import { FrameDecoder, FrameError } from '../protocol/framing';
 import { MalformedDataError } from '../protocol/primitives';
@@ -51,6 +55,7 @@ export class Connection {
   private isClosed = false;
   /** Aborted when answers are no longer awaited or the broker stops: held requests answer now. */
   private readonly abort = new AbortController();
+  private readonly releaseFrame: (frame: Buffer) => void;
 
   constructor(
     private readonly socket: Socket,
@@ -60,11 +65,15 @@ export class Connection {
     // An IPv4 peer of a dual-stack listener shows as ::ffff:a.b.c.d; Kafka shows the IPv4 address.
     this.clientHost = `/${(socket.remoteAddress ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '')}`;
     this.log = options.log.child({ component: 'connection', remote: this.remote });
-    this.decoder = new FrameDecoder(options.maxRequestBytes);
+    const memory = options.services.storage.produceRequestMemory;
+    this.releaseFrame = memory ? (frame) => memory.release(frame) : () => {};
+    this.decoder = new FrameDecoder(options.maxRequestBytes, (bytes, apiKey) => (apiKey === (ApiKey.Produce as number) ? memory?.allocate(bytes) : undefined));
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.once('close', () => {
       this.isClosed = true;
       this.abort.abort();
+      // Frames the decoder still buffers come out now, to be released (onFrame drops them).
+      this.decoder.resume();
       this.log.debug('connection closed');
     });
     socket.setNoDelay(true);
@@ -107,11 +116,15 @@ export class Connection {
   }
 
   private onFrame(frame: Buffer): void {
-    if (this.finishing || this.isClosed) return;
+    if (this.finishing || this.isClosed) {
+      this.releaseFrame(frame);
+      return;
+    }
     let request: ParsedRequest;
     try {
       request = parseRequest(frame, this.options.registry);
     } catch (error) {
+      this.releaseFrame(frame);
       if (error instanceof MalformedDataError) this.close(`malformed request: ${error.message}`);
       else if (error instanceof UnsupportedRequestError) this.close(error.message);
       else this.close(`parsing a request failed: ${String(error)}`, 'error');
@@ -123,13 +136,15 @@ export class Connection {
     this.applyBackpressure();
     if (request.kind === 'unsupported-api-versions') {
       this.log.info({ version: request.header.apiVersion }, 'ApiVersions of an unsupported version: answering with v0');
+      this.releaseFrame(frame);
       this.complete(slot, encodeUnsupportedApiVersions(request.api, request.header.correlationId, this.options.registry));
       return;
     }
-    this.dispatch(request, slot);
+    this.dispatch(request, slot, () => this.releaseFrame(frame));
   }
 
-  private dispatch(request: Extract<ParsedRequest, { kind: 'call' }>, slot: Slot): void {
+  /** Calls the handler; `done` once it has settled (its request's frame is then no longer read). */
+  private dispatch(request: Extract<ParsedRequest, { kind: 'call' }>, slot: Slot, done: () => void): void {
     const { api, header, body } = request;
     const context = new CallContext(api.name, header, this.clientHost, this.options.services, this.log, this.abort.signal);
     const onFailure = (error: unknown): void => {
@@ -144,10 +159,12 @@ export class Connection {
       // Called synchronously, in arrival order: see the ordering contract in api/api.ts.
       result = api.handle(body, context);
     } catch (error) {
+      done();
       onFailure(error);
       return;
     }
     Promise.resolve(result).then((answer) => {
+      done();
       if (this.isClosed) return;
       try {
         const response =
@@ -156,7 +173,10 @@ export class Connection {
       } catch (error) {
         onFailure(error);
       }
-    }, onFailure);
+    }, (error: unknown) => {
+      done();
+      onFailure(error);
+    });
   }
 
   private complete(slot: Slot, response: Buffer[]): void {

@@ -87,6 +87,13 @@ export interface ProducerIdAndEpoch {
   readonly producerEpoch: number;
 }
 
+export interface ProduceRequestMemory {
+  /** A buffer of exactly `bytes` for a produce request's frame, or undefined (the frame then gets its own). */
+  allocate(bytes: number): Buffer | undefined;
+  /** The request read into `frame` is done. Buffers `allocate` did not give are ignored. */
+  release(frame: Buffer): void;
+}
+
 export interface Storage {
   /** Recovers state (object store, then WAL replay) and starts uploading. */
   start(): Promise<void>;
@@ -122,6 +129,13 @@ export interface Storage {
     headers: readonly RecordBatchHeader[],
     options: AppendOptions,
   ): Promise<AppendResult>;
+
+  /**
+   * Memory to read produce requests into, if the storage offers it: records appended from there
+   * are kept in memory where they lie, without a copy. Every frame allocated is released once its
+   * request is done (its response written or dropped); until then nothing writes over it.
+   */
+  readonly produceRequestMemory?: ProduceRequestMemory;
 
   /** Reads from several partitions, holding the request per FetchOptions (long polling). */
   fetch(partitions: readonly FetchPartition[], options: FetchOptions): Promise<FetchedPartition[]>;

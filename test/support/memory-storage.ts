@@ -130,10 +130,11 @@ export class MemoryStorage implements Storage {
       return { baseOffset, logAppendTimeMs: -1n, logStartOffset: log.logStartOffset };
     };
     if (!this.stalled) return Promise.resolve(write());
-    const timeout = new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new KafkaError(ErrorCode.REQUEST_TIMED_OUT, 'WAL full')), options.timeoutMs),
-    );
-    return Promise.race([this.stalled.then(write), timeout]);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new KafkaError(ErrorCode.REQUEST_TIMED_OUT, 'WAL full')), options.timeoutMs);
+    });
+    return Promise.race([this.stalled.then(write), timeout]).finally(() => clearTimeout(timer));
   }
 
   private read(partition: FetchPartition): FetchedPartition {

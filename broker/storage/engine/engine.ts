@@ -45,6 +45,7 @@ import {
   type FetchPartition,
   type FetchedPartition,
   type OffsetAndTimestamp,
+  type ProduceRequestMemory,
   type ProducerIdAndEpoch,
   type Storage,
   type TopicDescription,
@@ -144,6 +145,8 @@ export interface StorageStatistics {
   /** Latency of the latest appends, from Storage.append to durable, ms. */
   readonly appendMs: { p50: number; p99: number; max: number };
   readonly logCacheBytes: number;
+  /** Produce requests read into the log cache, refused a place there, and in progress there now; payloads refused a place. */
+  readonly logCache: { framesInRing: number; framesRefused: number; framesHeld: number; payloadsRefused: number };
   readonly blockCache: { hits: number; misses: number; cachedBytes: number };
 }
 
@@ -205,6 +208,11 @@ export class StorageEngine implements Storage {
     return path.join(this.options.walDir, String(this.options.nodeId));
   }
 
+  readonly produceRequestMemory: ProduceRequestMemory = {
+    allocate: (bytes) => this.logCache.allocateFrame(bytes),
+    release: (frame) => this.logCache.releaseFrame(frame),
+  };
+
   get statistics(): StorageStatistics {
     const uploads = this.uploader.statistics;
     return {
@@ -220,6 +228,7 @@ export class StorageEngine implements Storage {
       walFlushMs: this.wal.statistics.flushMs,
       appendMs: this.appendLatency.summary(),
       logCacheBytes: this.logCache.cachedBytes,
+      logCache: this.logCache.statistics,
       blockCache: this.blocks.statistics,
     };
   }

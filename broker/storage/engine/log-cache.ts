@@ -1,17 +1,24 @@
 /**
  * The log cache: the recent tail of every partition, in one preallocated ring of memory.
  *
- * Each chunk's payload is copied into the ring when it is appended (or replayed), in WAL order;
- * making room evicts the oldest chunks (their payload becomes undefined: they are read from the
+ * The ring is cut into regions in the order they are placed; making room evicts the oldest
+ * regions and every chunk cached in them (their payload becomes undefined: they are read from the
  * WAL or the object store from then on). Memory is exactly the configured size, whatever the
- * traffic, and the cache holds no per-chunk buffers: the request buffers die young, so the
- * garbage collector never has to mark tens of megabytes of live buffers (with per-chunk buffers,
- * old-space collections every few hundred milliseconds were the produce path's worst tail).
+ * traffic, and the cache holds no per-chunk buffers: the garbage collector never has to mark tens
+ * of megabytes of live buffers (with per-chunk buffers, old-space collections every few hundred
+ * milliseconds were the produce path's worst tail).
  *
- * Views into the ring are valid only until the next `store`, unless pinned: readers copy what they
- * keep across an await (see PartitionReader); the uploader pins the views it writes an object from
- * until the object is written. A payload whose place in the ring is pinned is not cached (it is
- * read from the WAL when needed): the ring never waits, and a pinned byte is never written over.
+ * A chunk's payload gets into the ring one of two ways:
+ * - produce requests are read into the ring in the first place (`allocateFrame`): their records
+ *   are cached where the socket's bytes were copied to, the one copy they get in this process;
+ * - any other payload (replayed from the WAL, or a request that had to take a buffer of its own)
+ *   is copied in by `store`.
+ *
+ * Nothing is written over while someone relies on it, and the ring never waits: a frame's region
+ * is held from its allocation until its request is done (`releaseFrame`), and the uploader pins the
+ * payloads it writes an object from until the object is written (`pin`). A frame or payload whose
+ * place is held or pinned is not put in the ring (the frame gets a buffer of its own; the payload
+ * is read from the WAL when needed). Readers copy what they keep across an await (PartitionReader).
  */
 import { Deque } from './deque';
 
@@ -23,20 +30,24 @@ export interface CacheEntry {
 /** Ring ranges a holder keeps from being written over: [start, end) each. */
 type Pin = readonly { readonly start: number; readonly end: number }[];
 
-interface Slot {
-  readonly entry: CacheEntry;
+/** A stretch of the ring [start, end): a frame read into it, or a payload copied in. */
+interface Region {
   readonly start: number;
   readonly end: number;
+  /** The chunks whose payloads lie in it. */
+  readonly entries: CacheEntry[];
 }
 
 export class LogCache {
   private readonly ring: Buffer;
-  private readonly slots = new Deque<Slot>();
-  /** Where the next payload goes. */
+  private readonly regions = new Deque<Region>();
+  /** Frames whose requests are not done: never evicted, never written over. */
+  private readonly heldFrames = new Set<Region>();
+  private readonly pins = new Set<Pin>();
+  /** Where the next region goes. */
   private head = 0;
   private usedBytes = 0;
-  private readonly pins = new Set<Pin>();
-  private skippedWhilePinned = 0;
+  private readonly counts = { framesInRing: 0, framesRefused: 0, payloadsRefused: 0 };
 
   constructor(
     readonly capacityBytes: number,
@@ -50,9 +61,56 @@ export class LogCache {
     return this.usedBytes;
   }
 
-  /** Payloads not cached because their place in the ring was pinned. */
-  get uncachedBecausePinned(): number {
-    return this.skippedWhilePinned;
+  /**
+   * Frames read into the ring; frames and payloads refused a place because it was held or pinned;
+   * frames held now (their requests in progress).
+   */
+  get statistics(): { framesInRing: number; framesRefused: number; payloadsRefused: number; framesHeld: number } {
+    return { ...this.counts, framesHeld: this.heldFrames.size };
+  }
+
+  /**
+   * A place in the ring for a request frame of `bytes`, held until `releaseFrame`; undefined when
+   * there is none without writing over something held or pinned (or the frame is larger than the
+   * ring).
+   */
+  allocateFrame(bytes: number): Buffer | undefined {
+    const region = this.place(bytes);
+    if (region === undefined) {
+      if (bytes > 0) this.counts.framesRefused++;
+      return undefined;
+    }
+    this.heldFrames.add(region);
+    this.counts.framesInRing++;
+    return this.ring.subarray(region.start, region.end);
+  }
+
+  /** The request read into `frame` is done: its region may be evicted and reused. Other buffers are ignored. */
+  releaseFrame(frame: Buffer): void {
+    const region = this.heldRegionOf(frame);
+    if (region !== undefined) this.heldFrames.delete(region);
+  }
+
+  /**
+   * Caches `payload` for `entry` (sets `entry.payload`): where it lies when it is part of a held
+   * frame, else as a copy, evicting the oldest regions in its way. A payload larger than the ring,
+   * or whose place is held or pinned, is not cached.
+   */
+  store(entry: CacheEntry, payload: Buffer): void {
+    let region = this.heldRegionOf(payload);
+    if (region === undefined) {
+      region = this.place(payload.length);
+      if (region === undefined) {
+        if (payload.length > 0 && payload.length <= this.capacityBytes) this.counts.payloadsRefused++;
+        entry.payload = undefined;
+        return;
+      }
+      payload.copy(this.ring, region.start);
+      payload = this.ring.subarray(region.start, region.end);
+    }
+    entry.payload = payload;
+    region.entries.push(entry);
+    this.usedBytes += payload.length;
   }
 
   /**
@@ -75,41 +133,45 @@ export class LogCache {
     return () => void this.pins.delete(ranges);
   }
 
-  /**
-   * Copies `payload` into the ring, evicting the oldest entries in its way, and sets
-   * `entry.payload` to the copy. A payload larger than the ring is not cached.
-   */
-  store(entry: CacheEntry, payload: Buffer): void {
-    const size = payload.length;
-    if (size === 0 || size > this.capacityBytes) {
-      entry.payload = undefined;
-      return;
-    }
-    // The end of the ring is skipped when the payload does not fit there.
-    const wraps = this.head + size > this.capacityBytes;
+  /** A new region of `bytes` at the head, the oldest regions in its way evicted; undefined if it cannot be placed. */
+  private place(bytes: number): Region | undefined {
+    if (bytes === 0 || bytes > this.capacityBytes) return undefined;
+    // The end of the ring is skipped when the region does not fit there; the regions still there
+    // are the oldest of all and go first.
+    const wraps = this.head + bytes > this.capacityBytes;
     const start = wraps ? 0 : this.head;
-    if (this.isPinned(start, start + size)) {
-      entry.payload = undefined;
-      this.skippedWhilePinned++;
-      return;
-    }
+    if (this.isPinned(start, start + bytes) || (wraps && this.isHeld(this.head, this.capacityBytes))) return undefined;
     if (wraps) {
-      // The entries still at the end are the oldest of all.
-      for (let oldest = this.slots.peek(); oldest !== undefined && oldest.start >= this.head; oldest = this.slots.peek()) {
+      for (let oldest = this.regions.peek(); oldest !== undefined && oldest.start >= this.head; oldest = this.regions.peek()) {
         this.evictOldest();
       }
     }
-    for (let oldest = this.slots.peek(); oldest !== undefined && oldest.start < start + size && oldest.end > start; oldest = this.slots.peek()) {
+    for (let oldest = this.regions.peek(); oldest !== undefined && oldest.start < start + bytes && oldest.end > start; oldest = this.regions.peek()) {
       this.evictOldest();
     }
-    payload.copy(this.ring, start);
-    entry.payload = this.ring.subarray(start, start + size);
-    this.slots.push({ entry, start, end: start + size });
-    this.usedBytes += size;
-    this.head = start + size;
+    const region: Region = { start, end: start + bytes, entries: [] };
+    this.regions.push(region);
+    this.head = region.end;
+    return region;
+  }
+
+  /** The held frame `view` lies in, if any. */
+  private heldRegionOf(view: Buffer): Region | undefined {
+    if (view.buffer !== this.ring.buffer || this.heldFrames.size === 0) return undefined;
+    const start = view.byteOffset - this.ring.byteOffset;
+    for (const region of this.heldFrames) {
+      if (region.start <= start && start + view.length <= region.end) return region;
+    }
+    return undefined;
+  }
+
+  private isHeld(start: number, end: number): boolean {
+    for (const region of this.heldFrames) if (region.start < end && region.end > start) return true;
+    return false;
   }
 
   private isPinned(start: number, end: number): boolean {
+    if (this.isHeld(start, end)) return true;
     for (const pin of this.pins) {
       for (const range of pin) if (range.start < end && range.end > start) return true;
     }
@@ -117,9 +179,11 @@ export class LogCache {
   }
 
   private evictOldest(): void {
-    const slot = this.slots.shift()!;
-    this.usedBytes -= slot.end - slot.start;
-    slot.entry.payload = undefined;
-    this.onEvict(slot.entry);
+    const region = this.regions.shift()!;
+    for (const entry of region.entries) {
+      this.usedBytes -= entry.payload?.length ?? 0;
+      entry.payload = undefined;
+      this.onEvict(entry);
+    }
   }
 }

@@ -23,6 +23,29 @@ describe('FrameDecoder', () => {
     }
   });
 
+  test("frames go where the owner's allocator says, given their size and API key (split across chunks too)", async () => {
+    const given: [number, number][] = [];
+    const pool = Buffer.alloc(64, 0xee);
+    const allocate = (bytes: number, apiKey: number): Buffer | undefined => {
+      given.push([bytes, apiKey]);
+      return apiKey === 0 ? pool.subarray(8, 8 + bytes) : undefined;
+    };
+    const produce = frame(Buffer.from('0000' + '0008' + 'aabbccdd', 'hex'));
+    const metadata = frame(Buffer.from('0003' + '0001', 'hex'));
+    const tiny = frame(Buffer.from('07', 'hex'));
+    const bytes = Buffer.concat([produce, metadata, tiny]);
+    // The produce frame's API key arrives in two chunks.
+    const frames: Buffer[] = [];
+    await pipeline(Readable.from([bytes.subarray(0, 5), bytes.subarray(5)]), new FrameDecoder(1024, allocate), async (source: AsyncIterable<Buffer>) => {
+      for await (const f of source) frames.push(f);
+    });
+    expect(given).toEqual([[8, 0], [4, 3], [1, -1]]);
+    expect(frames[0].buffer).toBe(pool.buffer);
+    expect(frames[0].byteOffset).toBe(pool.byteOffset + 8);
+    expect(frames.map((f) => f.toString('hex'))).toEqual(['00000008aabbccdd', '00030001', '07']);
+    expect(frames[1].buffer).not.toBe(pool.buffer);
+  });
+
   test('accepts a frame of exactly the maximum size', async () => {
     const frames = await decode([frame(Buffer.alloc(1024, 1))]);
     expect(frames[0].length).toBe(1024);

@@ -13,7 +13,8 @@ import { ProduceRequest, ProduceResponse } from '../../../broker/protocol/messag
 import { buildRecordBatch } from '../../../broker/protocol/record-batch';
 import { bytes, int32, message, type MessageSchema } from '../../../broker/protocol/schema';
 import { startInProcessBroker, type InProcessBroker } from '../../support/in-process-broker';
-import type { MemoryStorage } from '../../support/memory-storage';
+import { MemoryStorage } from '../../support/memory-storage';
+import type { ProduceRequestMemory } from '../../../broker/storage/storage';
 import { WireClient } from '../../support/wire-client';
 
 /** A key no Kafka API uses, for a test-only API. */
@@ -232,6 +233,77 @@ describe("a handler's log", () => {
       client.close();
       await broker.stop();
     }
+  });
+});
+
+/** Request memory that gives a fresh buffer each time and counts what comes back. */
+class CountingRequestMemory implements ProduceRequestMemory {
+  readonly given = new Set<Buffer>();
+  readonly outstanding = new Set<Buffer>();
+  releasedTwice = 0;
+
+  allocate(bytes: number): Buffer {
+    const frame = Buffer.alloc(bytes);
+    this.given.add(frame);
+    this.outstanding.add(frame);
+    return frame;
+  }
+
+  release(frame: Buffer): void {
+    if (!this.outstanding.delete(frame) && this.given.has(frame)) this.releasedTwice++;
+  }
+}
+
+class StorageWithRequestMemory extends MemoryStorage {
+  readonly produceRequestMemory = new CountingRequestMemory();
+}
+
+describe('produce requests read into storage memory', () => {
+  let storage: StorageWithRequestMemory;
+  let broker: InProcessBroker;
+
+  beforeEach(async () => {
+    storage = new StorageWithRequestMemory();
+    broker = await startInProcessBroker({ storage, maxInFlightRequests: 2 });
+    await storage.createTopic('held', 1, {});
+  });
+  afterEach(() => broker.stop());
+
+  test('each produce frame, and only those, is released once its request is done, answered or not', async () => {
+    const client = await WireClient.connect(broker.port);
+    try {
+      await client.request(MetadataRequest, MetadataResponse, 1, { topics: [{ name: 'held' }] });
+      for (let i = 0; i < 3; i++) client.send(ProduceRequest, 7, produceBody('held', `v${i}`));
+      client.send(ProduceRequest, 7, produceBody('held', 'silent', 0));
+      for (let i = 0; i < 3; i++) expect((await client.receive(ProduceResponse, 7)).body.responses[0].partitionResponses[0].errorCode).toBe(0);
+      await until(() => storage.appendCalls.length === 4);
+      await until(() => storage.produceRequestMemory.outstanding.size === 0);
+      expect(storage.produceRequestMemory.given.size).toBe(4);
+      expect(storage.produceRequestMemory.releasedTwice).toBe(0);
+    } finally {
+      client.close();
+    }
+  });
+
+  test('a connection that goes away releases every frame: running, waiting to be read, and not parsing', async () => {
+    let resume: () => void = () => {};
+    storage.stalled = new Promise((resolve) => (resume = resolve));
+    const client = await WireClient.connect(broker.port);
+    for (let i = 0; i < 30; i++) client.send(ProduceRequest, 7, produceBody('held', `v${i}`));
+    // Two requests run (stalled), a few more frames wait in the decoder; then the client vanishes.
+    await until(() => storage.appendCalls.length === 2 && storage.produceRequestMemory.given.size > 2);
+    client.close();
+    resume();
+    await until(() => storage.produceRequestMemory.outstanding.size === 0);
+    await until(() => broker.server.connectionCount === 0);
+    expect(storage.produceRequestMemory.releasedTwice).toBe(0);
+
+    const bad = await WireClient.connect(broker.port);
+    bad.sendRaw(Buffer.concat([sizePrefix(12), Buffer.from('0000' + '0008' + '00000001' + 'ffff' + 'ffff', 'hex')]));
+    await bad.closed;
+    const given = storage.produceRequestMemory.given.size;
+    expect(storage.produceRequestMemory.outstanding.size).toBe(0);
+    expect(given).toBeGreaterThan(3);
   });
 });
 
