@@ -62,8 +62,8 @@ export class LogCache {
   }
 
   /**
-   * Frames read into the ring; frames and payloads refused a place because it was held or pinned;
-   * frames held now (their requests in progress).
+   * Frames read into the ring; frames and payloads refused a place because it was held or pinned
+   * (those larger than the ring are not counted); frames held now (their requests in progress).
    */
   get statistics(): { framesInRing: number; framesRefused: number; payloadsRefused: number; framesHeld: number } {
     return { ...this.counts, framesHeld: this.heldFrames.size };
@@ -77,7 +77,7 @@ export class LogCache {
   allocateFrame(bytes: number): Buffer | undefined {
     const region = this.place(bytes);
     if (region === undefined) {
-      if (bytes > 0) this.counts.framesRefused++;
+      if (bytes > 0 && bytes <= this.capacityBytes) this.counts.framesRefused++;
       return undefined;
     }
     this.heldFrames.add(region);
