@@ -189,6 +189,13 @@ function sayBrokerFigures(say: (text: string) => void, phase: PhaseOutcome<unkno
     say(
       `${'objects per GiB ingested'.padEnd(44)} ${Number(closed.objectsPerGiB).toFixed(1)} (${objects} objects, ${(Number(closed.ingestedBytes) / 2 ** 30).toFixed(2)} GiB, mean object ${(Number(closed.objectBytes) / Math.max(1, objects) / (1 << 20)).toFixed(2)} MiB)`,
     );
+    const cache = closed.logCache as { framesInRing: number; framesRefused: number; payloadsRefused: number } | undefined;
+    if (cache) {
+      // The ingest path without copies (docs/adr/0002-zero-copy-ingest.md) is taken, or says why not.
+      say(
+        `${'produce requests read into the log cache'.padEnd(44)} ${cache.framesInRing} (${cache.framesRefused} took a buffer of their own, ${cache.payloadsRefused} payloads not cached: no free place in the ring)`,
+      );
+    }
   }
   say(`${'broker RSS'.padEnd(44)} max sampled ${phase.maxRssMiB.toFixed(0)} MiB, peak (VmHWM) ${phase.peakRssMiB.toFixed(0)} MiB; exit code after SIGTERM ${phase.exitCode}`);
 }

@@ -49,6 +49,7 @@ test('the benchmark runs every phase and reports the figures beside the floor', 
       /ceiling of the machine +\d+ MiB\/s = \d+% of the floor \(its \d+ cores/,
       /CPU per GiB produced +broker [\d.]+ s/,
       /objects per GiB ingested +[\d.]+/,
+      /produce requests read into the log cache +\d+ \(\d+ took a buffer of their own, \d+ payloads not cached: no free place in the ring\)/,
       /Retention: 1 MiB per partition/,
       /Broker: node --initial-old-space-size=\d+ broker\.js, bundled by broker\/bundle\.ts as in the Docker image; Node\.js v\d+\.\d+\.\d+/,
     ]) {
@@ -56,6 +57,10 @@ test('the benchmark runs every phase and reports the figures beside the floor', 
     }
     // Both brokers uploaded everything and exited 0 on SIGTERM.
     expect(text.match(/exit code after SIGTERM 0/g)).toHaveLength(2);
+    // Both runs took the ingest path without copies (docs/adr/0002-zero-copy-ingest.md).
+    const readIntoCache = [...text.matchAll(/produce requests read into the log cache +(\d+)/g)].map((match) => Number(match[1]));
+    expect(readIntoCache).toHaveLength(2);
+    expect(Math.min(...readIntoCache)).toBeGreaterThan(0);
     expect(text).not.toContain('WARNING: the least broker exited');
     // Retention deleted objects while the brokers ran (what the last pass did not see stays).
     const created = [...text.matchAll(/\((\d+) objects, /g)].reduce((sum, match) => sum + Number(match[1]), 0);
