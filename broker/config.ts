@@ -305,7 +305,7 @@ const OPTIONS: { [K in keyof BrokerConfig]: OptionSpec<K> } = {
   logCacheMiB: {
     key: 'logCacheMiB',
     valueName: 'MIB',
-    description: 'in-memory cache of the most recently written data (the log tail)',
+    description: 'in-memory cache of the most recently written data (the log tail); produce requests are read into it',
     defaultText: '128',
     parse: withDefault(128, integer(1, 1024 * 1024)),
   },
