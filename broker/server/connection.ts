@@ -56,6 +56,8 @@ export class Connection {
   /** Aborted when answers are no longer awaited or the broker stops: held requests answer now. */
   private readonly abort = new AbortController();
   private readonly releaseFrame: (frame: Buffer) => void;
+  /** Frames read into the storage's memory that onFrame has not taken yet. */
+  private readonly undelivered = new Set<Buffer>();
 
   constructor(
     private readonly socket: Socket,
@@ -67,13 +69,18 @@ export class Connection {
     this.log = options.log.child({ component: 'connection', remote: this.remote });
     const memory = options.services.storage.produceRequestMemory;
     this.releaseFrame = memory ? (frame) => memory.release(frame) : () => {};
-    this.decoder = new FrameDecoder(options.maxRequestBytes, (bytes, apiKey) => (apiKey === (ApiKey.Produce as number) ? memory?.allocate(bytes) : undefined));
+    this.decoder = new FrameDecoder(options.maxRequestBytes, (bytes, apiKey) => {
+      const frame = apiKey === (ApiKey.Produce as number) ? memory?.allocate(bytes) : undefined;
+      if (frame) this.undelivered.add(frame);
+      return frame;
+    });
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.once('close', () => {
       this.isClosed = true;
       this.abort.abort();
-      // Frames the decoder still buffers come out now, to be released (onFrame drops them).
-      this.decoder.resume();
+      // Frames the decoder still buffers will never be handled (a failed decoder drops them).
+      for (const frame of this.undelivered) this.releaseFrame(frame);
+      this.undelivered.clear();
       this.log.debug('connection closed');
     });
     socket.setNoDelay(true);
@@ -116,6 +123,8 @@ export class Connection {
   }
 
   private onFrame(frame: Buffer): void {
+    // From here the frame is this request's to release (a closed connection released it already).
+    if (!this.undelivered.delete(frame) && this.isClosed) return;
     if (this.finishing || this.isClosed) {
       this.releaseFrame(frame);
       return;

@@ -285,7 +285,7 @@ describe('produce requests read into storage memory', () => {
     }
   });
 
-  test('a connection that goes away releases every frame: running, waiting to be read, and not parsing', async () => {
+  test('a connection that goes away releases every frame: running, waiting to be read, behind a broken frame, and not parsing', async () => {
     let resume: () => void = () => {};
     storage.stalled = new Promise((resolve) => (resume = resolve));
     const client = await WireClient.connect(broker.port);
@@ -296,6 +296,19 @@ describe('produce requests read into storage memory', () => {
     resume();
     await until(() => storage.produceRequestMemory.outstanding.size === 0);
     await until(() => broker.server.connectionCount === 0);
+    expect(storage.produceRequestMemory.releasedTwice).toBe(0);
+
+    // A frame that breaks the stream while frames wait in the decoder: the decoder fails, and the
+    // waiting frames are released all the same.
+    storage.stalled = new Promise((resolve) => (resume = resolve));
+    const breaking = await WireClient.connect(broker.port);
+    const before = storage.produceRequestMemory.given.size;
+    for (let i = 0; i < 10; i++) breaking.send(ProduceRequest, 7, produceBody('held', `w${i}`));
+    await until(() => storage.produceRequestMemory.given.size >= before + 4);
+    breaking.sendRaw(sizePrefix(-1));
+    await breaking.closed;
+    resume();
+    await until(() => storage.produceRequestMemory.outstanding.size === 0);
     expect(storage.produceRequestMemory.releasedTwice).toBe(0);
 
     const bad = await WireClient.connect(broker.port);
