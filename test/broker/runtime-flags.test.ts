@@ -13,7 +13,8 @@ describe('broker Node.js flags', () => {
   test('npm start and npm run broker pass every flag to node before the entry point', () => {
     const scripts = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
     for (const name of ['start', 'broker']) {
-      expect(scripts[name]).toBe(`tsx ${BROKER_NODE_FLAGS.join(' ')} broker/main.ts`);
+      // exec: npm's SIGTERM then reaches the broker itself (entry-point.test.ts).
+      expect(scripts[name]).toBe(`exec node --import tsx ${BROKER_NODE_FLAGS.join(' ')} broker/main.ts`);
     }
   });
 

@@ -3,7 +3,9 @@
  * a clear message), DK_ environment variables, the start line with the effective configuration,
  * and SIGTERM (finish, upload, exit 0).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { MetadataRequest, MetadataResponse } from '../../broker/protocol/messages/metadata';
 import { BrokerProcess } from '../support/broker-process';
@@ -66,6 +68,31 @@ describe('broker entry point', () => {
     } finally {
       await broker.stop();
       broker.removeDataDir();
+    }
+  });
+
+  test('npm start: a SIGTERM to npm reaches the broker, which stops cleanly, and nothing is left running', async () => {
+    // npm runs the script through sh, which does not pass signals on: the script execs node.
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'dk-npm-start-'));
+    const npm = spawn('npm', ['start', '--', '--port', '0', '--data-dir', dataDir], { cwd: path.join(__dirname, '../..'), stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      let stdout = '';
+      const started = new Promise<void>((resolve) =>
+        npm.stdout.on('data', (data: Buffer) => {
+          stdout += data.toString();
+          if (stdout.includes('"msg":"broker started"')) resolve();
+        }),
+      );
+      const exited = new Promise<number | null>((resolve) => npm.once('exit', (code) => resolve(code)));
+      await started;
+      const brokerPid = Number(/"pid":(\d+)[^\n]*"msg":"broker started"/.exec(stdout)![1]);
+      npm.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(stdout).toContain('"msg":"broker stopped"');
+      expect(() => process.kill(brokerPid, 0)).toThrow(expect.objectContaining({ code: 'ESRCH' }));
+    } finally {
+      if (npm.exitCode === null) npm.kill('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });
