@@ -25,6 +25,7 @@ import { ResponseHeader } from '../broker/protocol/messages/header';
 import { ProduceResponse } from '../broker/protocol/messages/produce';
 import { Writer } from '../broker/protocol/primitives';
 import { encodeMessage } from '../broker/protocol/schema';
+import { bodyBytes } from '../broker/storage/object-store';
 import { preallocate, PREALLOCATED_FILE_BYTES } from './floor';
 
 const writev = promisify(writevCallback);
@@ -44,16 +45,12 @@ const SIZE_PREFIX_BYTES = 4;
 /** The benchmark's clients send Produce v8 and check the first partition's error code. */
 const PRODUCE_VERSION = 8;
 
-function byteLength(buffers: readonly Buffer[]): number {
-  return buffers.reduce((sum, buffer) => sum + buffer.length, 0);
-}
-
 /** Writes every buffer at `position` (a short writev, rare on regular files, is finished). */
 async function writeAll(fd: number, buffers: readonly Buffer[], position: number | null): Promise<void> {
   for (let first = 0; first < buffers.length; first += MAX_WRITE_BUFFERS) {
     let pending = buffers.slice(first, first + MAX_WRITE_BUFFERS);
     while (pending.length > 0) {
-      const total = byteLength(pending);
+      const total = bodyBytes(pending);
       const { bytesWritten: written } = await writev(fd, pending, position ?? undefined);
       if (position !== null) position += written;
       if (written === total) break;
@@ -147,7 +144,7 @@ class ObjectWriter {
   add(pieces: readonly Buffer[]): void {
     if (this.bytes === 0) this.firstAt = performance.now();
     for (const piece of pieces) this.pieces.push(piece);
-    this.bytes += byteLength(pieces);
+    this.bytes += bodyBytes(pieces);
     if (this.bytes >= OBJECT_BYTES || performance.now() - this.firstAt >= OBJECT_AGE_MS) this.cut();
   }
 
@@ -201,7 +198,7 @@ class GroupCommitFile {
     while (this.ready.length > 0) {
       const frames = this.ready.splice(0);
       const buffers = frames.flatMap((frame) => frame.pieces);
-      const bytes = byteLength(buffers);
+      const bytes = bodyBytes(buffers);
       if (this.position + bytes > PREALLOCATED_FILE_BYTES) this.position = 0;
       await writeAll(this.fd, buffers, this.position);
       this.position += bytes;

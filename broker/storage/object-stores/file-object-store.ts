@@ -235,12 +235,12 @@ export class FileObjectStore implements ObjectStore {
 }
 
 /**
- * Writes the pieces in order from the file's start: gathered by the kernel (writev), so a body
- * given in pieces costs no copy here, and in as few calls as it takes (writeFile would write
- * 512 KiB at a time). A call may write less than asked; the rest follows.
+ * Writes the pieces in order at `position` (the file's start by default), all of them: gathered by
+ * the kernel (writev), so a body given in pieces costs no copy here, and in as few calls as it
+ * takes (writeFile would write 512 KiB at a time). A call may write less than asked (rare on
+ * regular files; more pieces than IOV_MAX); the rest follows. The WAL writes its flushes with it.
  */
-async function writeAll(handle: fs.FileHandle, pieces: readonly Buffer[]): Promise<void> {
-  let position = 0;
+export async function writeAll(handle: fs.FileHandle, pieces: readonly Buffer[], position = 0): Promise<void> {
   let remaining = pieces.filter((piece) => piece.length > 0);
   while (remaining.length > 0) {
     let written = (await handle.writev(remaining, position)).bytesWritten;

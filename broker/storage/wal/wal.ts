@@ -45,7 +45,7 @@ import {
 } from './format';
 import { readWalHeader, scanWal } from './reader';
 import { LatencyRing } from '../engine/latency-ring';
-import { fsyncDirectory } from '../object-stores/file-object-store';
+import { fsyncDirectory, writeAll } from '../object-stores/file-object-store';
 
 export const DEFAULT_WAL_CAPACITY_BYTES = 2 * 1024 * 1024 * 1024;
 const MAX_SEGMENT_BYTES = 256 * 1024 * 1024;
@@ -526,7 +526,7 @@ export class WriteAheadLog {
     let groupSegment = -1;
     const writeGroup = async (): Promise<void> => {
       if (group.length === 0) return;
-      await this.writeContiguous(groupSegment, locate(this.geometry, group[0].position).offset, group.flatMap((item) => item.buffers));
+      await writeAll(this.segments[groupSegment], group.flatMap((item) => item.buffers), locate(this.geometry, group[0].position).offset);
       touched.add(groupSegment);
       group = [];
     };
@@ -543,20 +543,6 @@ export class WriteAheadLog {
     await writeGroup();
     if (this.syncMode === 'fdatasync') {
       for (const segment of touched) await this.segments[segment].datasync();
-    }
-  }
-
-  private async writeContiguous(segment: number, offset: number, buffers: Buffer[]): Promise<void> {
-    const total = buffers.reduce((sum, buffer) => sum + buffer.length, 0);
-    const { bytesWritten } = await this.segments[segment].writev(buffers, offset);
-    if (bytesWritten < total) {
-      // A short writev (rare on regular files): write the rest as one buffer.
-      const rest = Buffer.concat(buffers).subarray(bytesWritten);
-      let done = 0;
-      while (done < rest.length) {
-        const { bytesWritten: more } = await this.segments[segment].write(rest, done, rest.length - done, offset + bytesWritten + done);
-        done += more;
-      }
     }
   }
 
