@@ -82,6 +82,11 @@ export class BrokerUnderTest {
     return { process: cpuSecondsOf(`/proc/${pid}/stat`), mainThread: cpuSecondsOf(`/proc/${pid}/task/${pid}/stat`) };
   }
 
+  /** Seconds its JavaScript (main) thread has spent runnable but waiting for a CPU (runQueueWaitSeconds). */
+  runQueueWaitSeconds(): number | undefined {
+    return runQueueWaitSeconds(this.child.pid!);
+  }
+
   /** SIGTERM (the broker uploads everything and exits); resolves with its exit code. */
   async stop(): Promise<number | null> {
     this.child.kill('SIGTERM');
@@ -105,6 +110,20 @@ const TICKS_PER_SECOND = 100;
 function cpuSecondsOf(statFile: string): number {
   const fields = readFileSync(statFile, 'utf8').replace(/^.*\) /s, '').split(' ');
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+}
+
+/**
+ * Seconds thread `tid` of process `pid` has spent runnable but not running so far: waiting in a run
+ * queue for a CPU (the second field of /proc/<pid>/task/<tid>/schedstat, in nanoseconds).
+ * Undefined where the kernel does not keep it (a kernel without schedstats, or not Linux).
+ */
+export function runQueueWaitSeconds(pid: number, tid = pid): number | undefined {
+  try {
+    const waitedNs = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[1]);
+    return Number.isFinite(waitedNs) ? waitedNs / 1e9 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** CPU time the whole machine spent busy so far (all cores, all processes, kernel included), in seconds. */

@@ -18,7 +18,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { BROKER_NODE_FLAGS, missingBrokerNodeFlags } from '../broker/runtime-flags';
-import { BrokerUnderTest, machineBusySeconds } from './broker-process';
+import { BrokerUnderTest, machineBusySeconds, runQueueWaitSeconds } from './broker-process';
 import { measureSyncBandwidth, measureSyncLatency, measureSyncLatencyAtRate } from './floor';
 import { formatMs, type LatencySummary } from './stats';
 import { LATENCY_GAP_TARGET_MS, latencyTarget, reachOnThisMachine, THROUGHPUT_SHARE_TARGET, throughputTarget } from './targets';
@@ -132,6 +132,11 @@ interface PhaseOutcome<T> {
   readonly exitCode: number | null;
   /** CPU seconds spent during the phase: the broker, its JavaScript thread, the whole machine. */
   readonly cpu: { broker: number; mainThread: number; machine: number };
+  /**
+   * Shares of the phase the broker's JavaScript thread and this client's spent runnable but
+   * waiting for a CPU; undefined where the kernel does not report it.
+   */
+  readonly runQueueWait: { broker: number; client: number } | undefined;
 }
 
 interface BrokerLaunch {
@@ -149,17 +154,23 @@ async function withBroker<T>(launch: BrokerLaunch, args: readonly string[], phas
   }, 250);
   try {
     const [cpuBefore, machineBefore] = [broker.cpuSeconds(), machineBusySeconds()];
+    const [brokerWaitBefore, clientWaitBefore, startedAt] = [broker.runQueueWaitSeconds(), runQueueWaitSeconds(process.pid), performance.now()];
     const result = await phase(broker.port);
     const [cpuAfter, machineAfter] = [broker.cpuSeconds(), machineBusySeconds()];
+    const [brokerWaitAfter, clientWaitAfter, phaseSeconds] = [broker.runQueueWaitSeconds(), runQueueWaitSeconds(process.pid), (performance.now() - startedAt) / 1000];
     const cpu = {
       broker: cpuAfter.process - cpuBefore.process,
       mainThread: cpuAfter.mainThread - cpuBefore.mainThread,
       machine: machineAfter - machineBefore,
     };
+    const runQueueWait =
+      brokerWaitBefore === undefined || brokerWaitAfter === undefined || clientWaitBefore === undefined || clientWaitAfter === undefined
+        ? undefined
+        : { broker: (brokerWaitAfter - brokerWaitBefore) / phaseSeconds, client: (clientWaitAfter - clientWaitBefore) / phaseSeconds };
     const { rssMiB, peakMiB } = broker.memory();
     clearInterval(sampler);
     const exitCode = await broker.stop();
-    return { result, maxRssMiB: Math.max(maxRssMiB, rssMiB), peakRssMiB: peakMiB, closed: broker.lastLog('storage closed'), exitCode, cpu };
+    return { result, maxRssMiB: Math.max(maxRssMiB, rssMiB), peakRssMiB: peakMiB, closed: broker.lastLog('storage closed'), exitCode, cpu, runQueueWait };
   } finally {
     clearInterval(sampler);
     broker.kill();
@@ -173,9 +184,23 @@ function cpuPerGiBLine(phase: PhaseOutcome<unknown>, producedBytes: number): str
   return `${'CPU per GiB produced'.padEnd(44)} broker ${perGiB(phase.cpu.broker)} s (its JavaScript thread ${perGiB(phase.cpu.mainThread)} s), whole machine ${perGiB(phase.cpu.machine)} s, of ${availableParallelism()} cores`;
 }
 
+/**
+ * How long the broker's JavaScript thread and the client's were ready to run but had no CPU. On a
+ * machine the client shares with the broker, this is where a latency tail beyond the floor comes
+ * from when neither process has work of its own to blame (docs/performance.md).
+ */
+function runQueueWaitLine(phase: PhaseOutcome<unknown>): string {
+  const wait = phase.runQueueWait;
+  const share = (fraction: number) => `${(100 * fraction).toFixed(1)}% of the phase`;
+  return `${'waiting for a CPU (runnable, not running)'.padEnd(44)} ${
+    wait ? `broker's JavaScript thread ${share(wait.broker)}, the client's ${share(wait.client)}` : 'not reported by this kernel'
+  }`;
+}
+
 /** `producedBytes`: what the client produced during the phase, for the CPU cost per GiB. */
 function sayBrokerFigures(say: (text: string) => void, phase: PhaseOutcome<unknown>, producedBytes: number): void {
   say(cpuPerGiBLine(phase, producedBytes));
+  say(runQueueWaitLine(phase));
   const closed = phase.closed;
   if (closed) {
     for (const [label, field] of [
@@ -317,9 +342,11 @@ async function main(): Promise<void> {
       const leastLatency = await withBroker(leastLaunch, leastArgs, (port) => latencyRun(port, { ...latencyLoad, durationMs: leastS * 1000, consume: false }));
       say(line(`produce latency (the latency run's load, no consumer)`, leastLatency.result.produce));
       say(`${'produce p99 minus floor p99 (fixed rate)'.padEnd(44)} ${(leastLatency.result.produce.p99 - floorAtRate.p99).toFixed(3)} ms`);
+      say(runQueueWaitLine(leastLatency));
       const leastThroughput = await withBroker(leastLaunch, leastArgs, (port) => throughputRun(port, { ...throughputLoad, durationMs: leastS * 1000 }));
       say(`${'throughput (the throughput run\'s load)'.padEnd(44)} ${leastThroughput.result.mibPerSecond.toFixed(0)} MiB/s = ${((100 * leastThroughput.result.mibPerSecond) / floorBandwidth).toFixed(0)}% of the floor`);
       say(cpuPerGiBLine(leastThroughput, leastThroughput.result.ingestedBytes));
+      say(runQueueWaitLine(leastThroughput));
       for (const phase of [leastLatency, leastThroughput]) {
         if (phase.exitCode !== 0) say(`WARNING: the least broker exited with code ${phase.exitCode} after SIGTERM`);
       }

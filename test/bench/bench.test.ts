@@ -62,6 +62,9 @@ test('the benchmark runs every phase and reports the figures beside the floor', 
     expect(readIntoCache).toHaveLength(2);
     expect(Math.min(...readIntoCache)).toBeGreaterThan(0);
     expect(text).not.toContain('WARNING: the least broker exited');
+    // Each broker phase says how long the broker's thread and the client's waited for a CPU.
+    const waits = text.match(/waiting for a CPU \(runnable, not running\) +(broker's JavaScript thread [\d.]+% of the phase, the client's [\d.]+% of the phase|not reported by this kernel)/g);
+    expect(waits).toHaveLength(4);
     // Retention deleted objects while the brokers ran (what the last pass did not see stays).
     const created = [...text.matchAll(/\((\d+) objects, /g)].reduce((sum, match) => sum + Number(match[1]), 0);
     const left = readdirSync(path.join(objects, 'data')).length;
