@@ -6,10 +6,13 @@
  * buffering anything, and reports a stream that ends in the middle of a frame. Being a Transform,
  * it passes backpressure through: when nobody reads frames, it stops reading bytes.
  *
- * Each frame is copied out of the socket's chunks once: into memory the owner allocates for it
- * (`allocate`, given the frame's size and its request's API key: the broker reads produce requests
- * into its log cache), or else into a buffer of its own, so that storage keeping a produced batch
- * does not pin a larger socket chunk.
+ * A frame goes into memory the owner allocates for it (`allocate`, given the frame's size and its
+ * request's API key, asked as soon as both are known: the broker reads produce requests into its
+ * log cache), or else into a buffer of its own once it is whole, so that storage keeping a
+ * produced batch does not pin a larger socket chunk. Bytes that came in the socket's chunks are
+ * copied there once. A socket that reads into buffers it is given (`onread`) can skip even that
+ * copy: while the owner's memory for a frame is being filled, `readTarget()` is the rest of it,
+ * and `filledTarget(n)` says the socket read `n` bytes straight into it.
  */
 import { Transform, type TransformCallback } from 'node:stream';
 
@@ -35,6 +38,13 @@ export class FrameDecoder extends Transform {
   private pendingBytes = 0;
   /** Size of the frame being assembled, once its prefix is known. */
   private frameSize: number | undefined;
+  /** Whether the owner was asked for the frame's memory (once per frame). */
+  private allocationAsked = false;
+  /** The owner's memory for the frame being assembled, and how much of it is filled. */
+  private target: Buffer | undefined;
+  private targetFilled = 0;
+  /** Bytes read straight into frames (readTarget), without a copy. */
+  bytesReadIntoFrames = 0;
 
   constructor(
     private readonly maxFrameBytes: number,
@@ -56,12 +66,30 @@ export class FrameDecoder extends Transform {
   }
 
   override _flush(callback: TransformCallback): void {
-    if (this.pendingBytes === 0) {
+    const received = this.pendingBytes + this.targetFilled;
+    if (received === 0) {
       callback();
       return;
     }
     const expected = this.frameSize === undefined ? `a ${SIZE_PREFIX_BYTES}-byte size prefix` : `${this.frameSize} bytes`;
-    callback(new FrameError('truncated', `stream ended inside a frame: got ${this.pendingBytes} bytes, expected ${expected}`));
+    callback(new FrameError('truncated', `stream ended inside a frame: got ${received} bytes, expected ${expected}`));
+  }
+
+  /**
+   * Where the socket may read next without a copy: the unfilled rest of the owner's memory for the
+   * frame being assembled, when every byte received so far is in it. Undefined otherwise (read
+   * into any buffer and `write` it).
+   */
+  readTarget(): Buffer | undefined {
+    if (this.target === undefined || this.pendingBytes > 0 || this.writableLength > 0) return undefined;
+    return this.target.subarray(this.targetFilled);
+  }
+
+  /** The socket read `bytes` into the start of the last readTarget(); emits the frame once whole. */
+  filledTarget(bytes: number): void {
+    this.targetFilled += bytes;
+    this.bytesReadIntoFrames += bytes;
+    if (this.targetFilled === this.frameSize) this.emitTarget();
   }
 
   private emitWholeFrames(): void {
@@ -75,13 +103,37 @@ export class FrameDecoder extends Transform {
         }
         this.frameSize = size;
       }
-      if (this.pendingBytes < this.frameSize) return;
       const size = this.frameSize;
-      const apiKey = size >= API_KEY_BYTES ? this.peekInt16() : -1;
-      const frame = this.takeBytes(size, this.allocate(size, apiKey) ?? Buffer.allocUnsafeSlow(size));
-      this.frameSize = undefined;
-      this.push(frame);
+      if (!this.allocationAsked) {
+        if (this.pendingBytes < Math.min(size, API_KEY_BYTES)) return;
+        this.allocationAsked = true;
+        this.target = this.allocate(size, size >= API_KEY_BYTES ? this.peekInt16() : -1);
+      }
+      if (this.target !== undefined) {
+        const bytes = Math.min(this.pendingBytes, size - this.targetFilled);
+        this.takeBytes(bytes, this.target, this.targetFilled);
+        this.targetFilled += bytes;
+        if (this.targetFilled < size) return;
+        this.emitTarget();
+        continue;
+      }
+      if (this.pendingBytes < size) return;
+      this.push(this.takeBytes(size, Buffer.allocUnsafeSlow(size)));
+      this.nextFrame();
     }
+  }
+
+  private emitTarget(): void {
+    const frame = this.target!;
+    this.nextFrame();
+    this.push(frame);
+  }
+
+  private nextFrame(): void {
+    this.frameSize = undefined;
+    this.allocationAsked = false;
+    this.target = undefined;
+    this.targetFilled = 0;
   }
 
   /** The int16 at the front of the pending chunks (a request's API key), which may span two of them. */
@@ -95,13 +147,13 @@ export class FrameDecoder extends Transform {
     return (value << 16) >> 16;
   }
 
-  /** Moves `size` bytes from the front of the pending chunks into `out`. */
-  private takeBytes(size: number, out: Buffer): Buffer {
+  /** Moves `size` bytes from the front of the pending chunks into `out`, from `at`. */
+  private takeBytes(size: number, out: Buffer, at = 0): Buffer {
     let filled = 0;
     while (filled < size) {
       const head = this.pending[0];
       const n = Math.min(head.length, size - filled);
-      head.copy(out, filled, 0, n);
+      head.copy(out, at + filled, 0, n);
       filled += n;
       if (n === head.length) this.pending.shift();
       else this.pending[0] = head.subarray(n);

@@ -22,6 +22,7 @@ import type { ApiRegistry } from '../api/registry';
 import { ApiKey } from '../protocol/api-keys';
 import type { Logger } from '../log';
 import { FrameDecoder, FrameError } from '../protocol/framing';
+import { adoptWithDirectReads } from './direct-reads';
 import { MalformedDataError } from '../protocol/primitives';
 import { encodeResponse, encodeUnsupportedApiVersions, parseRequest, type ParsedRequest, type RequestHeaderFields, UnsupportedRequestError } from './requests';
 
@@ -31,7 +32,12 @@ export interface ConnectionOptions {
   readonly log: Logger;
   readonly maxRequestBytes: number;
   readonly maxInFlightRequests: number;
+  /** Read produce requests straight into their frames (direct-reads.ts) when the socket allows it. @default true */
+  readonly readIntoFrames?: boolean;
 }
+
+/** What a socket reads at a time into a buffer of its own (Node.js's own size). */
+const READ_CHUNK_BYTES = 64 * 1024;
 
 /** A request whose response has not been written yet. */
 interface Slot {
@@ -58,11 +64,17 @@ export class Connection {
   private readonly releaseFrame: (frame: Buffer) => void;
   /** Frames read into the storage's memory that onFrame has not taken yet. */
   private readonly undelivered = new Set<Buffer>();
+  private readonly socket: Socket;
+  /** Whether the socket reads into buffers the connection gives it (direct-reads.ts), not piped. */
+  private readonly readsDirectly: boolean;
+  /** The frame memory the pending read goes into, if it goes straight into a frame. */
+  private readingInto: Buffer | undefined;
 
   constructor(
-    private readonly socket: Socket,
+    accepted: Socket,
     private readonly options: ConnectionOptions,
   ) {
+    const socket = accepted;
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
     // An IPv4 peer of a dual-stack listener shows as ::ffff:a.b.c.d; Kafka shows the IPv4 address.
     this.clientHost = `/${(socket.remoteAddress ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '')}`;
@@ -74,8 +86,14 @@ export class Connection {
       if (frame) this.undelivered.add(frame);
       return frame;
     });
-    this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
-    socket.once('close', () => {
+    const adopted =
+      options.readIntoFrames === false
+        ? undefined
+        : adoptWithDirectReads(accepted, { buffer: () => this.nextReadBuffer(), callback: (bytes, buffer) => this.onRead(bytes, buffer) }, true);
+    this.readsDirectly = adopted !== undefined;
+    this.socket = adopted ?? accepted;
+    this.closed = new Promise((resolve) => this.socket.once('close', () => resolve()));
+    this.socket.once('close', () => {
       this.isClosed = true;
       this.abort.abort();
       // Frames the decoder still buffers will never be handled (a failed decoder drops them).
@@ -83,21 +101,35 @@ export class Connection {
       this.undelivered.clear();
       this.log.debug('connection closed');
     });
-    socket.setNoDelay(true);
-    socket.on('error', (error: NodeJS.ErrnoException) => this.close(`socket error: ${error.code ?? error.message}`, 'info'));
+    this.socket.setNoDelay(true);
+    this.socket.on('error', (error: NodeJS.ErrnoException) => this.close(`socket error: ${error.code ?? error.message}`, 'info'));
     this.decoder.on('error', (error) => this.onDecoderError(error));
     this.decoder.on('data', (frame: Buffer) => this.onFrame(frame));
     // The client has sent everything it will (half-close): answer what is in flight, then close.
     this.decoder.on('end', () => void this.finish());
-    socket.pipe(this.decoder);
+    if (this.readsDirectly) this.socket.on('end', () => this.decoder.end());
+    else this.socket.pipe(this.decoder);
     this.log.debug('connection opened');
+  }
+
+  /** Where the socket reads next: the rest of a produce request's frame if one is being read, else a chunk of its own. */
+  private nextReadBuffer(): Buffer {
+    this.readingInto = this.finishing || this.isClosed ? undefined : this.decoder.readTarget();
+    return this.readingInto ?? Buffer.allocUnsafe(READ_CHUNK_BYTES);
+  }
+
+  private onRead(bytes: number, buffer: Buffer): void {
+    // Once finishing, what the client still sends is dropped; reading goes on until its FIN.
+    if (this.finishing || this.isClosed || this.decoder.destroyed) return;
+    if (buffer === this.readingInto) this.decoder.filledTarget(bytes);
+    else this.decoder.write(buffer.subarray(0, bytes));
   }
 
   /** Stops reading, lets in-flight requests finish and their responses be written, then closes. */
   finish(): Promise<void> {
     if (!this.finishing) {
       this.finishing = true;
-      this.socket.unpipe(this.decoder);
+      if (!this.readsDirectly) this.socket.unpipe(this.decoder);
       this.decoder.pause();
       // Keep reading (and dropping) what the client still sends, so its FIN is seen and 'close'
       // comes; a paused socket never ends (librdkafka keeps sending, and the stop waited 30 s).
@@ -224,8 +256,14 @@ export class Connection {
       this.waitingForDrain ||
       this.queue.length >= this.options.maxInFlightRequests ||
       this.queuedBytes >= this.options.maxRequestBytes;
-    if (busy && !this.decoder.isPaused()) this.decoder.pause();
-    else if (!busy && this.decoder.isPaused()) this.decoder.resume();
+    // Piped, a paused decoder stops the socket's reads; read directly, the socket is paused too.
+    if (busy && !this.decoder.isPaused()) {
+      this.decoder.pause();
+      if (this.readsDirectly) this.socket.pause();
+    } else if (!busy && this.decoder.isPaused()) {
+      this.decoder.resume();
+      if (this.readsDirectly) this.socket.resume();
+    }
   }
 
   private endIfIdle(): void {

@@ -21,6 +21,8 @@ export interface KafkaServerOptions {
   readonly maxRequestBytes: number;
   /** Requests read ahead on one connection before it stops reading (pipelining depth). */
   readonly maxInFlightRequests?: number;
+  /** Read produce requests straight into their frames where the socket allows it (ConnectionOptions). @default true */
+  readonly readIntoFrames?: boolean;
 }
 
 const DEFAULT_MAX_IN_FLIGHT_REQUESTS = 64;
@@ -86,6 +88,7 @@ export class KafkaServer {
       log: this.options.log,
       maxRequestBytes: this.options.maxRequestBytes,
       maxInFlightRequests: this.options.maxInFlightRequests ?? DEFAULT_MAX_IN_FLIGHT_REQUESTS,
+      readIntoFrames: this.options.readIntoFrames,
     });
     this.connections.add(connection);
     void connection.closed.then(() => this.connections.delete(connection));

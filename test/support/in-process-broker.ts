@@ -31,6 +31,8 @@ export async function startInProcessBroker(
     settings?: Partial<BrokerSettings>;
     log?: Logger;
     maxInFlightRequests?: number;
+    /** False: connections read their sockets piped, never straight into frames. */
+    readIntoFrames?: boolean;
     /** The cluster as this broker sees it; by default a single broker, node 1, owning everything. */
     cluster?: (port: number) => ClusterView;
   } = {},
@@ -43,6 +45,7 @@ export async function startInProcessBroker(
     log: options.log ?? silentLogger(),
     maxRequestBytes: settings.maxRequestBytes,
     maxInFlightRequests: options.maxInFlightRequests,
+    readIntoFrames: options.readIntoFrames,
   });
   const { port } = await server.listen('127.0.0.1', 0);
   const cluster =

@@ -46,6 +46,47 @@ describe('FrameDecoder', () => {
     expect(frames[1].buffer).not.toBe(pool.buffer);
   });
 
+  test("a socket can read the rest of a frame straight into the owner's memory", () => {
+    const memory = Buffer.alloc(16, 0xee);
+    const decoder = new FrameDecoder(1024, (bytes, apiKey) => (apiKey === 0 ? memory.subarray(0, bytes) : undefined));
+    const frames: Buffer[] = [];
+    decoder.on('data', (f: Buffer) => frames.push(f));
+    const body = Buffer.from('0000' + '0008' + '00112233445566778899', 'hex');
+    // No frame yet: nowhere to read into directly.
+    expect(decoder.readTarget()).toBeUndefined();
+    decoder.write(Buffer.concat([sizePrefix(body.length), body.subarray(0, 5)]));
+    const target = decoder.readTarget()!;
+    expect(target.buffer).toBe(memory.buffer);
+    expect(target.byteOffset).toBe(memory.byteOffset + 5);
+    expect(target.length).toBe(body.length - 5);
+    // As a socket would: fill part of it, then the rest.
+    body.copy(target, 0, 5, 9);
+    decoder.filledTarget(4);
+    expect(frames).toEqual([]);
+    const rest = decoder.readTarget()!;
+    expect(rest.byteOffset).toBe(memory.byteOffset + 9);
+    body.copy(rest, 0, 9);
+    decoder.filledTarget(body.length - 9);
+    expect(frames.map((f) => f.toString('hex'))).toEqual([body.toString('hex')]);
+    expect(frames[0].buffer).toBe(memory.buffer);
+    expect(decoder.bytesReadIntoFrames).toBe(body.length - 5);
+    // The next frame's header has not arrived: back to reading chunks.
+    expect(decoder.readTarget()).toBeUndefined();
+  });
+
+  test('a frame the owner gave no memory for is not read directly; a stream that ends in a directly read frame is truncated', async () => {
+    const decoder = new FrameDecoder(1024, (bytes, apiKey) => (apiKey === 0 ? Buffer.alloc(bytes) : undefined));
+    decoder.write(Buffer.concat([sizePrefix(8), Buffer.from('0003' + '00', 'hex')]));
+    expect(decoder.readTarget()).toBeUndefined();
+    const truncated = new FrameDecoder(1024, (bytes) => Buffer.alloc(bytes));
+    const failed = new Promise<Error>((resolve) => truncated.on('error', resolve));
+    truncated.resume();
+    truncated.write(Buffer.concat([sizePrefix(10), Buffer.from('0000', 'hex')]));
+    truncated.filledTarget(3);
+    truncated.end();
+    expect(await failed).toEqual(new FrameError('truncated', 'stream ended inside a frame: got 5 bytes, expected 10 bytes'));
+  });
+
   test('accepts a frame of exactly the maximum size', async () => {
     const frames = await decode([frame(Buffer.alloc(1024, 1))]);
     expect(frames[0].length).toBe(1024);

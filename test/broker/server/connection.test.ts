@@ -129,11 +129,15 @@ describe('pipelining', () => {
   });
 });
 
-describe('backpressure', () => {
+describe.each([
+  ['read straight into frames', true],
+  ['piped', false],
+])('backpressure, %s', (_mode, readIntoFrames) => {
   test('stops reading requests beyond the in-flight limit, and resumes', async () => {
     const held: Held[] = [];
     const broker = await startInProcessBroker({
       registry: new ApiRegistry([...BROKER_APIS, holdApi(held)]),
+      readIntoFrames,
       maxInFlightRequests: 2,
     });
     const client = await WireClient.connect(broker.port);
@@ -158,7 +162,7 @@ describe('backpressure', () => {
 
   test("stops reading while responses wait for 'drain' from a client that does not read", async () => {
     const calls: Held[] = [];
-    const broker = await startInProcessBroker({ registry: new ApiRegistry([...BROKER_APIS, holdApi(calls, true)]) });
+    const broker = await startInProcessBroker({ registry: new ApiRegistry([...BROKER_APIS, holdApi(calls, true)]), readIntoFrames });
     const client = await WireClient.connect(broker.port);
     try {
       client.socket.pause();
@@ -258,13 +262,17 @@ class StorageWithRequestMemory extends MemoryStorage {
   readonly produceRequestMemory = new CountingRequestMemory();
 }
 
-describe('produce requests read into storage memory', () => {
+// Read straight into the frames (direct-reads.ts), and piped: where a socket cannot be read directly.
+describe.each([
+  ['read straight into frames', true],
+  ['piped', false],
+])('produce requests read into storage memory, %s', (_mode, readIntoFrames) => {
   let storage: StorageWithRequestMemory;
   let broker: InProcessBroker;
 
   beforeEach(async () => {
     storage = new StorageWithRequestMemory();
-    broker = await startInProcessBroker({ storage, maxInFlightRequests: 2 });
+    broker = await startInProcessBroker({ storage, maxInFlightRequests: 2, readIntoFrames });
     await storage.createTopic('held', 1, {});
   });
   afterEach(() => broker.stop());
