@@ -129,6 +129,8 @@ interface PhaseOutcome<T> {
   readonly peakRssMiB: number;
   /** The broker's last statistics line (at close). */
   readonly closed: Record<string, unknown> | undefined;
+  /** The server's line at its stop: bytes received, and read straight into frames. */
+  readonly served: Record<string, unknown> | undefined;
   readonly exitCode: number | null;
   /** CPU seconds spent during the phase: the broker, its JavaScript thread, the whole machine. */
   readonly cpu: { broker: number; mainThread: number; machine: number };
@@ -170,7 +172,7 @@ async function withBroker<T>(launch: BrokerLaunch, args: readonly string[], phas
     const { rssMiB, peakMiB } = broker.memory();
     clearInterval(sampler);
     const exitCode = await broker.stop();
-    return { result, maxRssMiB: Math.max(maxRssMiB, rssMiB), peakRssMiB: peakMiB, closed: broker.lastLog('storage closed'), exitCode, cpu, runQueueWait };
+    return { result, maxRssMiB: Math.max(maxRssMiB, rssMiB), peakRssMiB: peakMiB, closed: broker.lastLog('storage closed'), served: broker.lastLog('server stopped'), exitCode, cpu, runQueueWait };
   } finally {
     clearInterval(sampler);
     broker.kill();
@@ -221,6 +223,13 @@ function sayBrokerFigures(say: (text: string) => void, phase: PhaseOutcome<unkno
         `${'produce requests read into the log cache'.padEnd(44)} ${cache.framesInRing} (${cache.framesRefused} took a buffer of their own, ${cache.payloadsRefused} payloads not cached: no free place in the ring)`,
       );
     }
+  }
+  const served = phase.served as { bytesReceived: number; bytesReadIntoFrames: number } | undefined;
+  if (served && served.bytesReceived > 0) {
+    // The kernel's reads straight into the frames' memory (broker/server/direct-reads.ts).
+    say(
+      `${'bytes read straight into their frames'.padEnd(44)} ${((100 * served.bytesReadIntoFrames) / served.bytesReceived).toFixed(0)}% of the ${(served.bytesReceived / 2 ** 30).toFixed(2)} GiB received`,
+    );
   }
   say(`${'broker RSS'.padEnd(44)} max sampled ${phase.maxRssMiB.toFixed(0)} MiB, peak (VmHWM) ${phase.peakRssMiB.toFixed(0)} MiB; exit code after SIGTERM ${phase.exitCode}`);
 }

@@ -43,7 +43,8 @@ export class FrameDecoder extends Transform {
   /** The owner's memory for the frame being assembled, and how much of it is filled. */
   private target: Buffer | undefined;
   private targetFilled = 0;
-  /** Bytes read straight into frames (readTarget), without a copy. */
+  /** Bytes received, and how many of them were read straight into frames (readTarget), without a copy. */
+  bytesReceived = 0;
   bytesReadIntoFrames = 0;
 
   constructor(
@@ -55,6 +56,7 @@ export class FrameDecoder extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.bytesReceived += chunk.length;
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
     try {
@@ -88,6 +90,7 @@ export class FrameDecoder extends Transform {
   /** The socket read `bytes` into the start of the last readTarget(); emits the frame once whole. */
   filledTarget(bytes: number): void {
     this.targetFilled += bytes;
+    this.bytesReceived += bytes;
     this.bytesReadIntoFrames += bytes;
     if (this.targetFilled === this.frameSize) this.emitTarget();
   }

@@ -36,6 +36,11 @@ export interface ConnectionOptions {
   readonly readIntoFrames?: boolean;
 }
 
+export interface ReadStatistics {
+  readonly bytesReceived: number;
+  readonly bytesReadIntoFrames: number;
+}
+
 /** What a socket reads at a time into a buffer of its own (Node.js's own size). */
 const READ_CHUNK_BYTES = 64 * 1024;
 
@@ -109,6 +114,8 @@ export class Connection {
     this.decoder.on('end', () => void this.finish());
     if (this.readsDirectly) this.socket.on('end', () => this.decoder.end());
     else this.socket.pipe(this.decoder);
+    // The server accepts sockets paused; reading starts once the connection is ready for it.
+    this.socket.resume();
     this.log.debug('connection opened');
   }
 
@@ -123,6 +130,11 @@ export class Connection {
     if (this.finishing || this.isClosed || this.decoder.destroyed) return;
     if (buffer === this.readingInto) this.decoder.filledTarget(bytes);
     else this.decoder.write(buffer.subarray(0, bytes));
+  }
+
+  /** Bytes this connection has received, and how many of them the socket read straight into frames. */
+  get readStatistics(): ReadStatistics {
+    return { bytesReceived: this.decoder.bytesReceived, bytesReadIntoFrames: this.decoder.bytesReadIntoFrames };
   }
 
   /** Stops reading, lets in-flight requests finish and their responses be written, then closes. */

@@ -13,7 +13,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import type { BrokerServices } from '../api/api';
 import type { ApiRegistry } from '../api/registry';
 import type { Logger } from '../log';
-import { Connection } from './connection';
+import { Connection, type ReadStatistics } from './connection';
 
 export interface KafkaServerOptions {
   readonly registry: ApiRegistry;
@@ -36,6 +36,8 @@ export class KafkaServer {
   private waiting: Socket[] = [];
   private services: BrokerServices | undefined;
   private stopping: Promise<void> | undefined;
+  private bytesReceivedByClosed = 0;
+  private bytesReadIntoFramesByClosed = 0;
 
   constructor(private readonly options: KafkaServerOptions) {
     this.log = options.log.child({ component: 'server' });
@@ -62,6 +64,16 @@ export class KafkaServer {
     const waiting = this.waiting;
     this.waiting = [];
     for (const socket of waiting) this.accept(socket);
+  }
+
+  /** Bytes received from clients so far, and how many the sockets read straight into frames. */
+  get readStatistics(): ReadStatistics {
+    let { bytesReceivedByClosed: bytesReceived, bytesReadIntoFramesByClosed: bytesReadIntoFrames } = this;
+    for (const connection of this.connections) {
+      bytesReceived += connection.readStatistics.bytesReceived;
+      bytesReadIntoFrames += connection.readStatistics.bytesReadIntoFrames;
+    }
+    return { bytesReceived, bytesReadIntoFrames };
   }
 
   get connectionCount(): number {
@@ -91,8 +103,11 @@ export class KafkaServer {
       readIntoFrames: this.options.readIntoFrames,
     });
     this.connections.add(connection);
-    void connection.closed.then(() => this.connections.delete(connection));
-    socket.resume();
+    void connection.closed.then(() => {
+      this.connections.delete(connection);
+      this.bytesReceivedByClosed += connection.readStatistics.bytesReceived;
+      this.bytesReadIntoFramesByClosed += connection.readStatistics.bytesReadIntoFrames;
+    });
   }
 
   private async stopGracefully(graceMs: number): Promise<void> {
@@ -110,5 +125,6 @@ export class KafkaServer {
     clearTimeout(timer);
     for (const connection of this.connections) connection.close('still open after the stop grace period', 'warn');
     await closedListener;
+    this.log.info(this.readStatistics, 'server stopped');
   }
 }

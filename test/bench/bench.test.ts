@@ -61,6 +61,10 @@ test('the benchmark runs every phase and reports the figures beside the floor', 
     const readIntoCache = [...text.matchAll(/produce requests read into the log cache +(\d+)/g)].map((match) => Number(match[1]));
     expect(readIntoCache).toHaveLength(2);
     expect(Math.min(...readIntoCache)).toBeGreaterThan(0);
+    // The throughput run's 1 MiB requests are read by the kernel straight into their frames.
+    const readStraight = [...text.matchAll(/bytes read straight into their frames +(\d+)% of the/g)].map((match) => Number(match[1]));
+    expect(readStraight).toHaveLength(2);
+    expect(readStraight[1]).toBeGreaterThan(50);
     expect(text).not.toContain('WARNING: the least broker exited');
     // Each broker phase says how long the broker's thread and the client's waited for a CPU.
     const waits = text.match(/waiting for a CPU \(runnable, not running\) +(broker's JavaScript thread [\d.]+% of the phase, the client's [\d.]+% of the phase|not reported by this kernel)/g);

@@ -293,6 +293,21 @@ describe.each([
     }
   });
 
+  test('a large produce request is read straight into its frame when the socket allows it', async () => {
+    const client = await WireClient.connect(broker.port);
+    try {
+      const value = 'x'.repeat(512 * 1024);
+      const answer = await client.request(ProduceRequest, ProduceResponse, 7, produceBody('held', value));
+      expect(answer.responses[0].partitionResponses[0].errorCode).toBe(0);
+      const { bytesReceived, bytesReadIntoFrames } = broker.server.readStatistics;
+      expect(bytesReceived).toBeGreaterThan(512 * 1024);
+      if (readIntoFrames) expect(bytesReadIntoFrames).toBeGreaterThan(256 * 1024);
+      else expect(bytesReadIntoFrames).toBe(0);
+    } finally {
+      client.close();
+    }
+  });
+
   test('a connection that goes away releases every frame: running, waiting to be read, behind a broken frame, and not parsing', async () => {
     let resume: () => void = () => {};
     storage.stalled = new Promise((resolve) => (resume = resolve));
