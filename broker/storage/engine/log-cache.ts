@@ -10,7 +10,7 @@
  *
  * A chunk's payload gets into the ring one of two ways:
  * - produce requests are read into the ring in the first place (`allocateFrame`): their records
- *   are cached where the socket's bytes were copied to, the one copy they get in this process;
+ *   are cached where the socket read them (broker/server/direct-reads.ts), with no copy;
  * - any other payload (replayed from the WAL, or a request that had to take a buffer of its own)
  *   is copied in by `store`.
  *
