@@ -14,7 +14,9 @@
  *   flight, then close.
  * - Produce requests are read into memory the storage offers (its log cache), held until their
  *   handler is done: every frame read is released exactly once, whatever becomes of the
- *   connection.
+ *   connection. The socket reads the rest of such a frame straight into that memory once its
+ *   header is in (direct-reads.ts); where the socket cannot be moved to such reads, it is piped
+ *   into the decoder, which copies its chunks.
  */
 import type { Socket } from 'node:net';
 import { CloseConnectionError, NO_RESPONSE, type BrokerServices, type RequestContext } from '../api/api';
@@ -79,10 +81,9 @@ export class Connection {
     accepted: Socket,
     private readonly options: ConnectionOptions,
   ) {
-    const socket = accepted;
-    this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.remote = `${accepted.remoteAddress}:${accepted.remotePort}`;
     // An IPv4 peer of a dual-stack listener shows as ::ffff:a.b.c.d; Kafka shows the IPv4 address.
-    this.clientHost = `/${(socket.remoteAddress ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '')}`;
+    this.clientHost = `/${(accepted.remoteAddress ?? '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '')}`;
     this.log = options.log.child({ component: 'connection', remote: this.remote });
     const memory = options.services.storage.produceRequestMemory;
     this.releaseFrame = memory ? (frame) => memory.release(frame) : () => {};
