@@ -4,7 +4,7 @@
  * request's bytes are in its O_DSYNC file in the WAL directory, write every byte once more to the
  * object store directory, and clean up when stopped.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -79,9 +79,12 @@ test('answers each request after writing it to the WAL file, and writes every by
     await until(() => received.length === 4, 'the fourth answer');
     expect(received).toEqual([7, 8, 9, 10].map((correlationId) => ({ correlationId, errorCode: 0 })));
     const objectDir = path.join(storeDir, 'least-broker');
-    await until(() => readdirSync(objectDir).length === 1, 'an object');
-    const object = readFileSync(path.join(objectDir, readdirSync(objectDir)[0]));
-    expect(object.equals(Buffer.concat([...first, last]))).toBe(true);
+    // The object file appears when it is created, before its bytes are written: wait for all of them.
+    const expected = Buffer.concat([...first, last]);
+    const objectFile = (): string | undefined => readdirSync(objectDir).map((name) => path.join(objectDir, name))[0];
+    await until(() => readdirSync(objectDir).length === 1 && statSync(objectFile()!).size >= expected.length, 'a whole object');
+    expect(readdirSync(objectDir)).toHaveLength(1);
+    expect(readFileSync(objectFile()!).equals(expected)).toBe(true);
     socket.destroy();
 
     expect(await broker.stop()).toBe(0);
