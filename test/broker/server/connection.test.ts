@@ -160,6 +160,34 @@ describe.each([
     }
   });
 
+  // Read directly, the socket itself is paused. Piped, the decoder still reads on until it holds a
+  // few whole frames and the one in progress (each at most the maximum request size).
+  (readIntoFrames ? test : test.skip)('at the in-flight limit it stops reading the socket itself, not only parsing', async () => {
+    const held: Held[] = [];
+    const broker = await startInProcessBroker({
+      registry: new ApiRegistry([...BROKER_APIS, holdApi(held)]),
+      readIntoFrames,
+      maxInFlightRequests: 2,
+    });
+    const client = await WireClient.connect(broker.port);
+    try {
+      client.send(HoldRequest, 0, { tag: 1, size: 1, answer: 1 });
+      client.send(HoldRequest, 0, { tag: 2, size: 1, answer: 1 });
+      await until(() => held.length === 2);
+      const before = broker.server.readStatistics.bytesReceived;
+      // 8 MiB more: the kernel's buffers take some of it, the broker must not read it.
+      client.sendRaw(Buffer.concat([sizePrefix(8 << 20), Buffer.alloc(8 << 20)]));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(broker.server.readStatistics.bytesReceived - before).toBeLessThan(256 * 1024);
+      for (const h of held.splice(0)) h.release();
+      // Reading resumes: the rest arrives (and, not being a request, closes the connection).
+      await until(() => broker.server.readStatistics.bytesReceived - before >= 8 << 20);
+    } finally {
+      client.close();
+      await broker.stop();
+    }
+  });
+
   test("stops reading while responses wait for 'drain' from a client that does not read", async () => {
     const calls: Held[] = [];
     const broker = await startInProcessBroker({ registry: new ApiRegistry([...BROKER_APIS, holdApi(calls, true)]), readIntoFrames });
