@@ -15,28 +15,25 @@
  * with the broker's flags for address, WAL directory and object store, announcing its port the
  * way the broker does.
  */
-import { constants as fsConstants, promises as fs, writev as writevCallback } from 'node:fs';
+import { constants as fsConstants, promises as fs } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs, promisify } from 'node:util';
+import { parseArgs } from 'node:util';
 import { sizePrefix } from '../broker/protocol/framing';
 import { ResponseHeader } from '../broker/protocol/messages/header';
 import { ProduceResponse } from '../broker/protocol/messages/produce';
 import { Writer } from '../broker/protocol/primitives';
 import { encodeMessage } from '../broker/protocol/schema';
 import { bodyBytes } from '../broker/storage/object-store';
+import { writeAll } from '../broker/storage/object-stores/file-object-store';
 import { preallocate, PREALLOCATED_FILE_BYTES } from './floor';
-
-const writev = promisify(writevCallback);
 
 /** Objects are cut at the broker's default upload thresholds. */
 const OBJECT_BYTES = 8 * 1024 * 1024;
 const OBJECT_AGE_MS = 250;
 /** Objects kept before the oldest is deleted (the benchmark's retention keeps the store small too). */
 const RETAINED_OBJECTS = 8;
-/** The most buffers one writev takes (IOV_MAX on Linux). */
-const MAX_WRITE_BUFFERS = 1024;
 /** Size prefix, API key, API version and correlation id: all the least broker reads of a request. */
 const REQUEST_HEAD_BYTES = 12;
 const CORRELATION_ID_OFFSET = 8;
@@ -44,22 +41,6 @@ const CORRELATION_ID_OFFSET = 8;
 const SIZE_PREFIX_BYTES = 4;
 /** The benchmark's clients send Produce v8 and check the first partition's error code. */
 const PRODUCE_VERSION = 8;
-
-/** Writes every buffer at `position` (a short writev, rare on regular files, is finished). */
-async function writeAll(fd: number, buffers: readonly Buffer[], position: number | null): Promise<void> {
-  for (let first = 0; first < buffers.length; first += MAX_WRITE_BUFFERS) {
-    let pending = buffers.slice(first, first + MAX_WRITE_BUFFERS);
-    while (pending.length > 0) {
-      const total = bodyBytes(pending);
-      const { bytesWritten: written } = await writev(fd, pending, position ?? undefined);
-      if (position !== null) position += written;
-      if (written === total) break;
-      let skip = written;
-      while (skip >= pending[0].length) skip -= pending.shift()!.length;
-      pending = [pending[0].subarray(skip), ...pending.slice(1)];
-    }
-  }
-}
 
 /** A whole ProduceResponse frame (correlation id 0, error code 0), to copy and stamp per answer. */
 function produceResponseTemplate(): Buffer {
@@ -161,7 +142,7 @@ class ObjectWriter {
     const written = (async () => {
       const file = await fs.open(name, 'wx');
       try {
-        await writeAll(file.fd, body, null);
+        await writeAll(file, body);
         await file.sync();
       } finally {
         await file.close();
@@ -181,7 +162,7 @@ class GroupCommitFile {
   private writing: Promise<void> | undefined;
 
   constructor(
-    private readonly fd: number,
+    private readonly file: fs.FileHandle,
     private readonly durable: (frames: readonly Frame[]) => void,
   ) {}
 
@@ -200,7 +181,7 @@ class GroupCommitFile {
       const buffers = frames.flatMap((frame) => frame.pieces);
       const bytes = bodyBytes(buffers);
       if (this.position + bytes > PREALLOCATED_FILE_BYTES) this.position = 0;
-      await writeAll(this.fd, buffers, this.position);
+      await writeAll(this.file, buffers, this.position);
       this.position += bytes;
       this.durable(frames);
     }
@@ -225,7 +206,7 @@ async function serve(argv: readonly string[]): Promise<void> {
   await preallocate(wal);
 
   const objects = new ObjectWriter(objectDir);
-  const log = new GroupCommitFile(wal.fd, (frames) => {
+  const log = new GroupCommitFile(wal, (frames) => {
     const answers = new Map<Connection, number[]>();
     for (const frame of frames) {
       const ids = answers.get(frame.connection) ?? [];
