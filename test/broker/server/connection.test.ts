@@ -133,7 +133,8 @@ describe.each([
   ['read straight into frames', true],
   ['piped', false],
 ])('backpressure, %s', (_mode, readIntoFrames) => {
-  test('stops reading requests beyond the in-flight limit, and resumes', async () => {
+  /** Runs `use` with a broker that holds Hold requests, two in flight at most, and a client of it. */
+  async function withTwoInFlight(use: (held: Held[], broker: InProcessBroker, client: WireClient) => Promise<void>): Promise<void> {
     const held: Held[] = [];
     const broker = await startInProcessBroker({
       registry: new ApiRegistry([...BROKER_APIS, holdApi(held)]),
@@ -142,6 +143,15 @@ describe.each([
     });
     const client = await WireClient.connect(broker.port);
     try {
+      await use(held, broker, client);
+    } finally {
+      client.close();
+      await broker.stop();
+    }
+  }
+
+  test('stops reading requests beyond the in-flight limit, and resumes', () =>
+    withTwoInFlight(async (held, _broker, client) => {
       const sent = [1, 2, 3, 4, 5].map((tag) => client.send(HoldRequest, 0, { tag, size: 1, answer: 1 }));
       await until(() => held.length === 2);
       // Give the connection every chance to read more: it must not.
@@ -154,23 +164,12 @@ describe.each([
         received.push((await client.receive(HoldResponse, 0)).correlationId);
       }
       expect(received).toEqual(sent);
-    } finally {
-      client.close();
-      await broker.stop();
-    }
-  });
+    }));
 
   // Read directly, the socket itself is paused. Piped, the decoder still reads on until it holds a
   // few whole frames and the one in progress (each at most the maximum request size).
-  (readIntoFrames ? test : test.skip)('at the in-flight limit it stops reading the socket itself, not only parsing', async () => {
-    const held: Held[] = [];
-    const broker = await startInProcessBroker({
-      registry: new ApiRegistry([...BROKER_APIS, holdApi(held)]),
-      readIntoFrames,
-      maxInFlightRequests: 2,
-    });
-    const client = await WireClient.connect(broker.port);
-    try {
+  (readIntoFrames ? test : test.skip)('at the in-flight limit it stops reading the socket itself, not only parsing', () =>
+    withTwoInFlight(async (held, broker, client) => {
       client.send(HoldRequest, 0, { tag: 1, size: 1, answer: 1 });
       client.send(HoldRequest, 0, { tag: 2, size: 1, answer: 1 });
       await until(() => held.length === 2);
@@ -182,11 +181,7 @@ describe.each([
       for (const h of held.splice(0)) h.release();
       // Reading resumes: the rest arrives (and, not being a request, closes the connection).
       await until(() => broker.server.readStatistics.bytesReceived - before >= 8 << 20);
-    } finally {
-      client.close();
-      await broker.stop();
-    }
-  });
+    }));
 
   test("stops reading while responses wait for 'drain' from a client that does not read", async () => {
     const calls: Held[] = [];
