@@ -140,7 +140,7 @@ export class LogCache {
     // are the oldest of all and go first.
     const wraps = this.head + bytes > this.capacityBytes;
     const start = wraps ? 0 : this.head;
-    if (this.isPinned(start, start + bytes) || (wraps && this.isHeld(this.head, this.capacityBytes))) return undefined;
+    if (this.isHeldOrPinned(start, start + bytes) || (wraps && this.isHeld(this.head, this.capacityBytes))) return undefined;
     if (wraps) {
       for (let oldest = this.regions.peek(); oldest !== undefined && oldest.start >= this.head; oldest = this.regions.peek()) {
         this.evictOldest();
@@ -170,7 +170,7 @@ export class LogCache {
     return false;
   }
 
-  private isPinned(start: number, end: number): boolean {
+  private isHeldOrPinned(start: number, end: number): boolean {
     if (this.isHeld(start, end)) return true;
     for (const pin of this.pins) {
       for (const range of pin) if (range.start < end && range.end > start) return true;
