@@ -212,6 +212,8 @@ function sayBrokerFigures(say: (text: string) => void, phase: PhaseOutcome<unkno
       const figures = closed[field] as { p50: number; p99: number; max: number } | undefined;
       if (figures) say(`${label.padEnd(44)} p50 ${formatMs(figures.p50).padStart(7)}  p99 ${formatMs(figures.p99).padStart(7)}  max ${formatMs(figures.max).padStart(7)} ms`);
     }
+    const flushes = Number(closed.walFlushes);
+    if (flushes > 0) say(`${'WAL flushes (group commits)'.padEnd(44)} ${flushes}, mean ${(producedBytes / flushes / 1024).toFixed(0)} KiB of produced data each`);
     const objects = Number(closed.objects);
     say(
       `${'objects per GiB ingested'.padEnd(44)} ${Number(closed.objectsPerGiB).toFixed(1)} (${objects} objects, ${(Number(closed.ingestedBytes) / 2 ** 30).toFixed(2)} GiB, mean object ${(Number(closed.objectBytes) / Math.max(1, objects) / (1 << 20)).toFixed(2)} MiB)`,
@@ -351,6 +353,7 @@ async function main(): Promise<void> {
       const leastLatency = await withBroker(leastLaunch, leastArgs, (port) => latencyRun(port, { ...latencyLoad, durationMs: leastS * 1000, consume: false }));
       say(line(`produce latency (the latency run's load, no consumer)`, leastLatency.result.produce));
       say(`${'produce p99 minus floor p99 (fixed rate)'.padEnd(44)} ${(leastLatency.result.produce.p99 - floorAtRate.p99).toFixed(3)} ms`);
+      say(cpuPerGiBLine(leastLatency, leastLatency.result.requests * leastLatency.result.meanRequestBytes));
       say(runQueueWaitLine(leastLatency));
       const leastThroughput = await withBroker(leastLaunch, leastArgs, (port) => throughputRun(port, { ...throughputLoad, durationMs: leastS * 1000 }));
       say(`${'throughput (the throughput run\'s load)'.padEnd(44)} ${leastThroughput.result.mibPerSecond.toFixed(0)} MiB/s = ${((100 * leastThroughput.result.mibPerSecond) / floorBandwidth).toFixed(0)}% of the floor`);

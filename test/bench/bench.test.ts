@@ -69,6 +69,12 @@ test('the benchmark runs every phase and reports the figures beside the floor', 
     // Each broker phase says how long the broker's thread and the client's waited for a CPU.
     const waits = text.match(/waiting for a CPU \(runnable, not running\) +(broker's JavaScript thread [\d.]+% of the phase, the client's [\d.]+% of the phase|not reported by this kernel)/g);
     expect(waits).toHaveLength(4);
+    // So does the CPU each GiB took (the least broker's latency run too, its reference for the
+    // broker's cost per request), and each broker's group commits.
+    expect(text.match(/CPU per GiB produced +broker [\d.]+ s/g)).toHaveLength(4);
+    const flushes = [...text.matchAll(/WAL flushes \(group commits\) +(\d+), mean (\d+) KiB of produced data each/g)];
+    expect(flushes).toHaveLength(2);
+    for (const [, count, meanKiB] of flushes) expect(Number(count) * Number(meanKiB)).toBeGreaterThan(0);
     // Retention deleted objects while the brokers ran (what the last pass did not see stays).
     const created = [...text.matchAll(/\((\d+) objects, /g)].reduce((sum, match) => sum + Number(match[1]), 0);
     const left = readdirSync(path.join(objects, 'data')).length;
