@@ -141,7 +141,12 @@ export function zigzagDecode(value: number): number {
   return value % 2 === 0 ? value / 2 : -(value + 1) / 2;
 }
 
-const SCRATCH_BYTES = 8 * 1024;
+/**
+ * Under half of Buffer.poolSize, so a scratch buffer is a slice of Node's shared pool, not an
+ * ArrayBuffer of its own: a broker answering thousands of requests a second would otherwise count
+ * as much external memory, and V8 collects its young generation for that pressure alone.
+ */
+const SCRATCH_BYTES = 2 * 1024;
 /** Byte fields at least this big are kept as their own chunk instead of being copied. */
 const ZERO_COPY_THRESHOLD = 1024;
 
@@ -174,15 +179,11 @@ export class Writer {
     }
   }
 
-  /** Writes `size` bytes with `write`, into the scratch buffer (replaced first when full). */
-  private put(size: number, write: (buffer: Buffer, at: number) => void): void {
-    const at = this.reserve(size);
-    write(this.scratch, at);
-  }
-
   /**
    * Makes room for `size` bytes in the scratch buffer and returns where they go. It may replace
-   * the scratch buffer: read `this.scratch` only after calling it (put() does).
+   * the scratch buffer: read `this.scratch` only after calling it. (The field writers below call
+   * it and then write in place, without a callback: a closure per field was most of what encoding
+   * allocated.)
    */
   private reserve(size: number): number {
     if (this.position + size > this.scratch.length) {
@@ -198,37 +199,44 @@ export class Writer {
   }
 
   int8(value: number): this {
-    this.put(1, (buffer, at) => buffer.writeInt8(value, at));
+    const at = this.reserve(1);
+    this.scratch.writeInt8(value, at);
     return this;
   }
 
   int16(value: number): this {
-    this.put(2, (buffer, at) => buffer.writeInt16BE(value, at));
+    const at = this.reserve(2);
+    this.scratch.writeInt16BE(value, at);
     return this;
   }
 
   uint16(value: number): this {
-    this.put(2, (buffer, at) => buffer.writeUInt16BE(value, at));
+    const at = this.reserve(2);
+    this.scratch.writeUInt16BE(value, at);
     return this;
   }
 
   int32(value: number): this {
-    this.put(4, (buffer, at) => buffer.writeInt32BE(value, at));
+    const at = this.reserve(4);
+    this.scratch.writeInt32BE(value, at);
     return this;
   }
 
   uint32(value: number): this {
-    this.put(4, (buffer, at) => buffer.writeUInt32BE(value, at));
+    const at = this.reserve(4);
+    this.scratch.writeUInt32BE(value, at);
     return this;
   }
 
   int64(value: bigint): this {
-    this.put(8, (buffer, at) => buffer.writeBigInt64BE(value, at));
+    const at = this.reserve(8);
+    this.scratch.writeBigInt64BE(value, at);
     return this;
   }
 
   float64(value: number): this {
-    this.put(8, (buffer, at) => buffer.writeDoubleBE(value, at));
+    const at = this.reserve(8);
+    this.scratch.writeDoubleBE(value, at);
     return this;
   }
 
@@ -242,10 +250,12 @@ export class Writer {
     }
     let rest = value;
     while (rest >= 0x80) {
-      this.put(1, (buffer, at) => buffer.writeUInt8((rest % 0x80) | 0x80, at));
+      const at = this.reserve(1);
+      this.scratch[at] = (rest % 0x80) | 0x80;
       rest = Math.floor(rest / 0x80);
     }
-    this.put(1, (buffer, at) => buffer.writeUInt8(rest, at));
+    const at = this.reserve(1);
+    this.scratch[at] = rest;
     return this;
   }
 
@@ -260,10 +270,12 @@ export class Writer {
     let rest = (value << 1n) ^ (value >> 63n);
     rest = BigInt.asUintN(64, rest);
     while (rest >= 0x80n) {
-      this.put(1, (buffer, at) => buffer.writeUInt8(Number(rest & 0x7fn) | 0x80, at));
+      const at = this.reserve(1);
+      this.scratch[at] = Number(rest & 0x7fn) | 0x80;
       rest >>= 7n;
     }
-    this.put(1, (buffer, at) => buffer.writeUInt8(Number(rest), at));
+    const at = this.reserve(1);
+    this.scratch[at] = Number(rest);
     return this;
   }
 
@@ -279,14 +291,16 @@ export class Writer {
       this.chunks.push(bytes);
       this.total += bytes.length;
     } else {
-      this.put(bytes.length, (buffer, at) => bytes.copy(buffer, at));
+      const at = this.reserve(bytes.length);
+      bytes.copy(this.scratch, at);
     }
     return this;
   }
 
   utf8(value: string): this {
     const size = Buffer.byteLength(value, 'utf8');
-    this.put(size, (buffer, at) => buffer.write(value, at, size, 'utf8'));
+    const at = this.reserve(size);
+    this.scratch.write(value, at, size, 'utf8');
     return this;
   }
 }
