@@ -8,8 +8,9 @@
  *
  * A frame goes into memory the owner allocates for it (`allocate`, given the frame's size and its
  * request's API key, asked as soon as both are known: the broker reads produce requests into its
- * log cache), or else into a buffer of its own once it is whole, so that storage keeping a
- * produced batch does not pin a larger socket chunk. Bytes that came in the socket's chunks are
+ * log cache), or else into a buffer of its own once it is whole (small ones a slice of Node's
+ * shared pool), so that a request's bytes kept after it was handled do not pin a larger socket
+ * chunk, and the socket's chunk can be reused. Bytes that came in the socket's chunks are
  * copied there once. A socket that reads into buffers it is given (`onread`) can skip even that
  * copy: while the owner's memory for a frame is being filled, `readTarget()` is the rest of it,
  * and `filledTarget(n)` says the socket read `n` bytes straight into it.
@@ -87,6 +88,15 @@ export class FrameDecoder extends Transform {
     return this.target.subarray(this.targetFilled);
   }
 
+  /**
+   * Whether bytes written in may still be referenced here (those of a frame still arriving, or
+   * writes buffered while frames are not being read): until they are not, the writer must not
+   * reuse their memory.
+   */
+  holdsReceivedBytes(): boolean {
+    return this.pendingBytes > 0 || this.writableLength > 0;
+  }
+
   /** The socket read `bytes` into the start of the last readTarget(); emits the frame once whole. */
   filledTarget(bytes: number): void {
     this.targetFilled += bytes;
@@ -121,7 +131,7 @@ export class FrameDecoder extends Transform {
         continue;
       }
       if (this.pendingBytes < size) return;
-      this.push(this.takeBytes(size, Buffer.allocUnsafeSlow(size)));
+      this.push(this.takeBytes(size, Buffer.allocUnsafe(size)));
       this.nextFrame();
     }
   }

@@ -76,6 +76,12 @@ export class Connection {
   private readonly readsDirectly: boolean;
   /** The frame memory the pending read goes into, if it goes straight into a frame. */
   private readingInto: Buffer | undefined;
+  /**
+   * Where the socket reads when not into a frame, reused while the decoder keeps none of it: a
+   * fresh 64 KiB per read is an ArrayBuffer of its own each time, and V8 counts them as external
+   * memory, collecting its young generation for that pressure several times a second.
+   */
+  private readChunk: Buffer | undefined;
 
   constructor(
     accepted: Socket,
@@ -123,14 +129,21 @@ export class Connection {
   /** Where the socket reads next: the rest of a produce request's frame if one is being read, else a chunk of its own. */
   private nextReadBuffer(): Buffer {
     this.readingInto = this.finishing || this.isClosed ? undefined : this.decoder.readTarget();
-    return this.readingInto ?? Buffer.allocUnsafe(READ_CHUNK_BYTES);
+    if (this.readingInto) return this.readingInto;
+    this.readChunk ??= Buffer.allocUnsafe(READ_CHUNK_BYTES);
+    return this.readChunk;
   }
 
   private onRead(bytes: number, buffer: Buffer): void {
     // Once finishing, what the client still sends is dropped; reading goes on until its FIN.
     if (this.finishing || this.isClosed || this.decoder.destroyed) return;
-    if (buffer === this.readingInto) this.decoder.filledTarget(bytes);
-    else this.decoder.write(buffer.subarray(0, bytes));
+    if (buffer === this.readingInto) {
+      this.decoder.filledTarget(bytes);
+      return;
+    }
+    this.decoder.write(buffer.subarray(0, bytes));
+    // Frames are copied out whole; bytes of one still arriving stay in the decoder as views.
+    if (this.decoder.holdsReceivedBytes()) this.readChunk = undefined;
   }
 
   /** Bytes this connection has received, and how many of them the socket read straight into frames. */

@@ -23,6 +23,27 @@ describe('FrameDecoder', () => {
     }
   });
 
+  test('says whether it still holds bytes written in: those of a frame still arriving, or of frames nobody reads yet', () => {
+    const decoder = new FrameDecoder(1024);
+    const frames: Buffer[] = [];
+    decoder.on('data', (f: Buffer) => frames.push(f));
+    const chunk = Buffer.concat([frame(Buffer.from('one')), frame(Buffer.from('two'))]);
+    decoder.write(chunk.subarray(0, 9));
+    // 'one' is whole and was copied out; two bytes of the next size prefix are kept.
+    expect(frames.map((f) => f.toString())).toEqual(['one']);
+    expect(decoder.holdsReceivedBytes()).toBe(true);
+    decoder.write(chunk.subarray(9));
+    expect(frames.map((f) => f.toString())).toEqual(['one', 'two']);
+    expect(decoder.holdsReceivedBytes()).toBe(false);
+    // Frames are copied out of the chunk: overwriting it changes nothing emitted.
+    chunk.fill(0);
+    expect(frames.map((f) => f.toString())).toEqual(['one', 'two']);
+    // Paused, the decoder buffers what is written after its readable side is full.
+    decoder.pause();
+    for (let i = 0; i < 8; i++) decoder.write(frame(Buffer.from(`f${i}`)));
+    expect(decoder.holdsReceivedBytes()).toBe(true);
+  });
+
   test("frames go where the owner's allocator says, given their size and API key (split across chunks too)", async () => {
     const given: [number, number][] = [];
     const pool = Buffer.alloc(64, 0xee);

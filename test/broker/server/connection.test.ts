@@ -211,6 +211,44 @@ describe.each([
   });
 });
 
+// Read directly, the connection reuses its read buffer while the decoder keeps none of it; a frame
+// still arriving keeps its bytes there, so that buffer must then be left to it.
+describe.each([
+  ['read straight into frames', true],
+  ['piped', false],
+])('frames cut anywhere by the network, %s', (_mode, readIntoFrames) => {
+  let broker: InProcessBroker;
+
+  beforeAll(async () => {
+    broker = await startInProcessBroker({ registry: new ApiRegistry([...BROKER_APIS, holdApi([], true)]), readIntoFrames });
+  });
+  afterAll(() => broker.stop());
+
+  test('every request is read intact when its bytes come in pieces of every size, one read each', async () => {
+    const client = await WireClient.connect(broker.port);
+    try {
+      const tags = Array.from({ length: 60 }, (_, i) => i + 1);
+      // Pieces of 1 to 96 bytes cut these 30-byte requests anywhere: most reads end inside a frame.
+      // A frame read from reused memory breaks the parse, the tag or the answer's size.
+      const stream = Buffer.concat(tags.map((tag) => client.encode(HoldRequest, 0, { tag, size: tag, answer: 1 })));
+      let sent = 0;
+      for (let piece = 1; sent < stream.length; piece = (piece * 7 + 3) % 97) {
+        client.sendRaw(stream.subarray(sent, sent + piece));
+        sent += piece;
+        // Let the broker read this piece on its own before the next arrives.
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      for (const tag of tags) {
+        const answer = await client.receive(HoldResponse, 0);
+        expect(answer.body.tag).toBe(tag);
+        expect(answer.body.payload).toEqual(Buffer.alloc(tag, tag));
+      }
+    } finally {
+      client.close();
+    }
+  });
+});
+
 describe('graceful stop', () => {
   test('answers in-flight requests, then closes, and refuses new connections', async () => {
     const held: Held[] = [];
