@@ -174,6 +174,18 @@ export function setLogAppendTime(buffer: Buffer, timestampMs: bigint, position =
   buffer.writeUInt32BE(computeBatchCrc(buffer, position, header.sizeInBytes), position + OFFSET.crc);
 }
 
+/**
+ * Sets the create time of the batch at `position` whose records all carry its base timestamp
+ * (timestamp deltas of 0): its base and max timestamps, then its CRC, which covers them and any
+ * other change the caller made to the batch's records.
+ */
+export function setCreateTime(buffer: Buffer, timestampMs: bigint, position = 0): void {
+  const sizeInBytes = BATCH_LOG_OVERHEAD + buffer.readInt32BE(position + OFFSET.batchLength);
+  buffer.writeBigInt64BE(timestampMs, position + OFFSET.baseTimestamp);
+  buffer.writeBigInt64BE(timestampMs, position + OFFSET.maxTimestamp);
+  buffer.writeUInt32BE(computeBatchCrc(buffer, position, sizeInBytes), position + OFFSET.crc);
+}
+
 /** Iterates the whole batches of a stored record set (which holds only whole batches). */
 export function* batchesOf(records: Buffer): Generator<{ position: number; header: RecordBatchHeader }> {
   let position = 0;

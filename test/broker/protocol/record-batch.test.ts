@@ -7,6 +7,7 @@ import {
   readRecords,
   recordSetCrc32c,
   setBaseOffset,
+  setCreateTime,
   setLogAppendTime,
   validateProducedRecords,
 } from '../../../broker/protocol/record-batch';
@@ -76,6 +77,21 @@ test('recordSetCrc32c is the CRC-32C of the whole record set, after the broker p
   setLogAppendTime(records, 1_700_000_000_000n, batches[0].length + batches[1].length);
   expect(recordSetCrc32c(records)).toBe(crc32c(records));
   expect(recordSetCrc32c(Buffer.alloc(0))).toBe(crc32c(Buffer.alloc(0)));
+});
+
+test('setCreateTime sets the timestamps of a batch at one time and seals its changed records with a new CRC', () => {
+  const batch = buildRecordBatch(Array.from({ length: 3 }, () => ({ key: Buffer.alloc(8), value: 'v' })), { baseTimestamp: 5n });
+  const stored = Buffer.concat([Buffer.from('ahead'), batch]);
+  const position = 5;
+  stored.writeDoubleBE(1234.5, stored.indexOf(Buffer.alloc(8), position + 61));
+  expect(() => validateProducedRecords(stored.subarray(position), 1 << 20)).toThrow(/CRC/);
+  setCreateTime(stored, 1_700_000_000_123n, position);
+  const [header] = validateProducedRecords(stored.subarray(position), 1 << 20);
+  expect([header.baseTimestamp, header.maxTimestamp]).toEqual([1_700_000_000_123n, 1_700_000_000_123n]);
+  const records = readRecords(stored, position);
+  expect(records.map((r) => r.timestamp)).toEqual([1_700_000_000_123n, 1_700_000_000_123n, 1_700_000_000_123n]);
+  expect(records[0].key!.readDoubleBE(0)).toBe(1234.5);
+  expect(stored.subarray(0, position).toString()).toBe('ahead');
 });
 
 test('readRecords reads only the first `limit` records when asked', () => {
