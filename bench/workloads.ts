@@ -5,7 +5,8 @@
 import { CreateTopicsRequest, CreateTopicsResponse } from '../broker/protocol/messages/create-topics';
 import { FetchRequest, FetchResponse } from '../broker/protocol/messages/fetch';
 import { ProduceRequest, ProduceResponse } from '../broker/protocol/messages/produce';
-import { batchesOf, buildRecordBatch, readRecords } from '../broker/protocol/record-batch';
+import { randomBytes } from 'node:crypto';
+import { BATCH_HEADER_BYTES, batchesOf, buildRecordBatch, readRecords, setCreateTime } from '../broker/protocol/record-batch';
 import { decodeMessage } from '../broker/protocol/schema';
 import { BenchConnection } from './connection';
 import { Samples, nowMs, type LatencySummary } from './stats';
@@ -41,6 +42,56 @@ function produceFrame(topic: string, partition: number, batch: Buffer): Buffer {
   });
 }
 
+/**
+ * The latency run's produce requests, one template per record count, built once: each request is
+ * a copy of its template with the send time in the first record's key (the only record the
+ * consumer reads) and as the batch's create time, and the batch's CRC set again. Encoding every
+ * request from scratch (each record, then the batch, then the request, each copied into the next)
+ * cost the client about as much CPU as the broker it measures, on the cores they share.
+ */
+export class StampedProduceRequests {
+  private readonly templates = new Map<number, { readonly frame: Buffer; readonly batchAt: number; readonly keyAt: number }>();
+
+  constructor(
+    private readonly topic: string,
+    private readonly value: Buffer,
+  ) {}
+
+  /** A whole request frame carrying `records` records sent at `sentAtMs` (epoch milliseconds, fractional). */
+  frame(records: number, sentAtMs: number): Buffer {
+    const template = this.templateFor(records);
+    const frame = Buffer.allocUnsafeSlow(template.frame.length);
+    template.frame.copy(frame);
+    frame.writeDoubleBE(sentAtMs, template.batchAt + template.keyAt);
+    setCreateTime(frame, BigInt(Math.floor(sentAtMs)), template.batchAt);
+    return frame;
+  }
+
+  /** The size of the record batch in a request of `records` records. */
+  batchBytes(records: number): number {
+    const template = this.templateFor(records);
+    return template.frame.length - template.batchAt;
+  }
+
+  private templateFor(records: number) {
+    let template = this.templates.get(records);
+    if (template === undefined) {
+      // A key no other byte of the request can match, to find where the first record's key lies.
+      const marker = randomBytes(8);
+      const otherKey = Buffer.alloc(8);
+      const batch = buildRecordBatch(Array.from({ length: records }, (_, i) => ({ key: i === 0 ? marker : otherKey, value: this.value })));
+      const frame = produceFrame(this.topic, 0, batch);
+      // The records are the request's last field.
+      const batchAt = frame.length - batch.length;
+      const keyAt = batch.indexOf(marker, BATCH_HEADER_BYTES);
+      if (!frame.subarray(batchAt).equals(batch) || keyAt < 0) throw new Error('the produce request does not end with its batch');
+      template = { frame, batchAt, keyAt };
+      this.templates.set(records, template);
+    }
+    return template;
+  }
+}
+
 async function checkedProduce(connection: BenchConnection, frame: Buffer): Promise<void> {
   const response = decodeMessage(ProduceResponse, PRODUCE_VERSION, await connection.sendFrame(frame));
   const code = response.responses[0]?.partitionResponses[0]?.errorCode;
@@ -69,8 +120,8 @@ export interface LatencyRunResult {
 /**
  * Produces at a fixed rate (each request carries the records due since the last one, in one
  * batch) with acks=all, and (unless `consume` is false) consumes the partition with long polling
- * at the same time. The send time travels in each record's key; end-to-end latency is taken per
- * batch at the consumer.
+ * at the same time. The send time travels in the key of each batch's first record; end-to-end
+ * latency is taken per batch at the consumer.
  */
 export async function latencyRun(port: number, options: LatencyRunOptions): Promise<LatencyRunResult> {
   const producer = await BenchConnection.open(port);
@@ -78,6 +129,7 @@ export async function latencyRun(port: number, options: LatencyRunOptions): Prom
   const produceLatency = new Samples();
   const endToEnd = new Samples();
   const value = Buffer.alloc(options.recordBytes - 8 - 16, 0x61); // the key and record framing make up the rest
+  const stamped = new StampedProduceRequests(options.topic, value);
   let sentRecords = 0;
   let requestBytes = 0;
   let requests = 0;
@@ -127,12 +179,9 @@ export async function latencyRun(port: number, options: LatencyRunOptions): Prom
       );
       if (due > 0) {
         const sentAt = nowMs();
-        const key = Buffer.alloc(8);
-        key.writeDoubleBE(sentAt, 0);
-        const batch = buildRecordBatch(Array.from({ length: due }, () => ({ key, value })));
-        const frame = produceFrame(options.topic, 0, batch);
+        const frame = stamped.frame(due, sentAt);
         sentRecords += due;
-        requestBytes += batch.length;
+        requestBytes += stamped.batchBytes(due);
         requests++;
         const sending = checkedProduce(producer, frame).then(() => {
           produceLatency.add(nowMs() - sentAt);

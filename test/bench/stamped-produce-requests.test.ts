@@ -1,0 +1,48 @@
+/** The latency run's produce requests: copies of a template per record count, stamped at each send. */
+import { StampedProduceRequests } from '../../bench/workloads';
+import { RequestHeader } from '../../broker/protocol/messages/header';
+import { ProduceRequest } from '../../broker/protocol/messages/produce';
+import { Reader } from '../../broker/protocol/primitives';
+import { readRecords, validateProducedRecords } from '../../broker/protocol/record-batch';
+import { decodeMessage } from '../../broker/protocol/schema';
+
+/** The produce request in a whole frame (size prefix, header v1, ProduceRequest v8). */
+function decodeFrame(frame: Buffer) {
+  expect(frame.readInt32BE(0)).toBe(frame.length - 4);
+  const reader = new Reader(frame.subarray(4));
+  const header = decodeMessage(RequestHeader, 1, reader);
+  return { header, body: decodeMessage(ProduceRequest, 8, reader) };
+}
+
+test('each request is a valid produce request whose first record carries its send time, whatever the record count', () => {
+  const value = Buffer.alloc(1000, 0x61);
+  const requests = new StampedProduceRequests('latency', value);
+  const sentAt = 1_700_000_000_123.25;
+  const first = requests.frame(13, sentAt);
+  const firstCopy = Buffer.from(first);
+  for (const [count, at] of [
+    [13, sentAt + 1.5],
+    [1, sentAt + 2],
+    [200, sentAt + 3.75],
+  ]) {
+    const { header, body } = decodeFrame(requests.frame(count, at));
+    expect([header.requestApiKey, header.requestApiVersion]).toEqual([0, 8]);
+    expect(body.acks).toBe(-1);
+    expect(body.topicData).toHaveLength(1);
+    expect(body.topicData[0].name).toBe('latency');
+    const [partition] = body.topicData[0].partitionData;
+    expect(partition.index).toBe(0);
+    // The broker's own validation: magic, CRC-32C, record count.
+    const [batch] = validateProducedRecords(partition.records!, 1 << 20);
+    expect(batch.recordCount).toBe(count);
+    expect(batch.baseTimestamp).toBe(BigInt(Math.floor(at)));
+    expect(batch.maxTimestamp).toBe(BigInt(Math.floor(at)));
+    expect(requests.batchBytes(count)).toBe(partition.records!.length);
+    const records = readRecords(partition.records!);
+    expect(records[0].key!.readDoubleBE(0)).toBe(at);
+    expect(records.every((r) => r.value!.equals(value) && r.timestamp === BigInt(Math.floor(at)))).toBe(true);
+  }
+  // A request is a copy: making the next ones changed nothing in it.
+  expect(first.equals(firstCopy)).toBe(true);
+  expect(readRecords(decodeFrame(first).body.topicData[0].partitionData[0].records!)[0].key!.readDoubleBE(0)).toBe(sentAt);
+});
