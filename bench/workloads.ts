@@ -92,6 +92,25 @@ export class StampedProduceRequests {
   }
 }
 
+/** The consumer's long-polling fetch of partition 0, encoded once: each fetch is a copy with its offset written in. */
+export function fetchRequests(topic: string): (fetchOffset: bigint) => Buffer {
+  // An offset no other 8 bytes of the request can match, to find where the offset lies.
+  const marker = randomBytes(8);
+  const template = BenchConnection.frame(FetchRequest, FETCH_VERSION, {
+    replicaId: -1,
+    maxWaitMs: 500,
+    minBytes: 1,
+    topics: [{ topic, partitions: [{ partition: 0, fetchOffset: marker.readBigInt64BE(0), partitionMaxBytes: 16 << 20 }] }],
+  });
+  const offsetAt = template.indexOf(marker);
+  if (offsetAt < 0) throw new Error('the fetch request does not hold its offset');
+  return (fetchOffset) => {
+    const frame = Buffer.from(template);
+    frame.writeBigInt64BE(fetchOffset, offsetAt);
+    return frame;
+  };
+}
+
 async function checkedProduce(connection: BenchConnection, frame: Buffer): Promise<void> {
   const response = decodeMessage(ProduceResponse, PRODUCE_VERSION, await connection.sendFrame(frame));
   const code = response.responses[0]?.partitionResponses[0]?.errorCode;
@@ -139,21 +158,18 @@ export async function latencyRun(port: number, options: LatencyRunOptions): Prom
 
   const consumed = (async () => {
     if (!consumer) return;
+    const fetchAt = fetchRequests(options.topic);
     let fetchOffset = 0n;
     while (producing || fetchOffset < BigInt(sentRecords)) {
-      const response = await consumer.request(FetchRequest, FetchResponse, FETCH_VERSION, {
-        replicaId: -1,
-        maxWaitMs: 500,
-        minBytes: 1,
-        topics: [{ topic: options.topic, partitions: [{ partition: 0, fetchOffset, partitionMaxBytes: 16 << 20 }] }],
-      });
+      const reader = await consumer.sendFrame(fetchAt(fetchOffset));
+      const received = nowMs();
+      const response = decodeMessage(FetchResponse, FETCH_VERSION, reader);
       const partition = response.responses[0]?.partitions[0];
       if (partition === undefined || partition.errorCode !== 0) {
         throw new Error(`fetch at offset ${fetchOffset} failed with error code ${partition?.errorCode ?? 'none (no partition)'}`);
       }
       const records = partition.records;
       if (!records) continue;
-      const received = nowMs();
       for (const { position, header } of batchesOf(records)) {
         // Only the first record: the measuring client should allocate (and collect) as little as it can.
         const [first] = readRecords(records, position, 1);

@@ -1,16 +1,21 @@
-/** The latency run's produce requests: copies of a template per record count, stamped at each send. */
-import { StampedProduceRequests } from '../../bench/workloads';
+/** The latency run's requests: copies of a template, stamped at each send (produce) or given their offset (fetch). */
+import { fetchRequests, StampedProduceRequests } from '../../bench/workloads';
+import { FetchRequest } from '../../broker/protocol/messages/fetch';
 import { RequestHeader } from '../../broker/protocol/messages/header';
 import { ProduceRequest } from '../../broker/protocol/messages/produce';
 import { Reader } from '../../broker/protocol/primitives';
 import { readRecords, validateProducedRecords } from '../../broker/protocol/record-batch';
 import { decodeMessage } from '../../broker/protocol/schema';
 
-/** The produce request in a whole frame (size prefix, header v1, ProduceRequest v8). */
-function decodeFrame(frame: Buffer) {
+/** The header and the reader at the body of a whole request frame (size prefix, header v1). */
+function openFrame(frame: Buffer) {
   expect(frame.readInt32BE(0)).toBe(frame.length - 4);
   const reader = new Reader(frame.subarray(4));
-  const header = decodeMessage(RequestHeader, 1, reader);
+  return { header: decodeMessage(RequestHeader, 1, reader), reader };
+}
+
+function decodeFrame(frame: Buffer) {
+  const { header, reader } = openFrame(frame);
   return { header, body: decodeMessage(ProduceRequest, 8, reader) };
 }
 
@@ -45,4 +50,19 @@ test('each request is a valid produce request whose first record carries its sen
   // A request is a copy: making the next ones changed nothing in it.
   expect(first.equals(firstCopy)).toBe(true);
   expect(readRecords(decodeFrame(first).body.topicData[0].partitionData[0].records!)[0].key!.readDoubleBE(0)).toBe(sentAt);
+});
+
+test('each fetch is the same long-polling request of partition 0 at its own offset', () => {
+  const fetchAt = fetchRequests('latency');
+  const first = fetchAt(0n);
+  for (const offset of [0n, 1n, 123_456_789_012n]) {
+    const { header, reader } = openFrame(fetchAt(offset));
+    expect([header.requestApiKey, header.requestApiVersion]).toEqual([1, 11]);
+    const body = decodeMessage(FetchRequest, 11, reader);
+    expect([body.replicaId, body.maxWaitMs, body.minBytes]).toEqual([-1, 500, 1]);
+    expect(body.topics).toEqual([
+      { topic: 'latency', partitions: [expect.objectContaining({ partition: 0, fetchOffset: offset, partitionMaxBytes: 16 << 20 })] },
+    ]);
+  }
+  expect(decodeMessage(FetchRequest, 11, openFrame(first).reader).topics[0].partitions[0].fetchOffset).toBe(0n);
 });
