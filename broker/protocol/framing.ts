@@ -84,7 +84,7 @@ export class FrameDecoder extends Transform {
    * into any buffer and `write` it).
    */
   readTarget(): Buffer | undefined {
-    if (this.target === undefined || this.pendingBytes > 0 || this.writableLength > 0) return undefined;
+    if (this.target === undefined || this.holdsReceivedBytes()) return undefined;
     return this.target.subarray(this.targetFilled);
   }
 

@@ -70,8 +70,9 @@ export class KafkaServer {
   get readStatistics(): ReadStatistics {
     let { bytesReceivedByClosed: bytesReceived, bytesReadIntoFramesByClosed: bytesReadIntoFrames } = this;
     for (const connection of this.connections) {
-      bytesReceived += connection.readStatistics.bytesReceived;
-      bytesReadIntoFrames += connection.readStatistics.bytesReadIntoFrames;
+      const reads = connection.readStatistics;
+      bytesReceived += reads.bytesReceived;
+      bytesReadIntoFrames += reads.bytesReadIntoFrames;
     }
     return { bytesReceived, bytesReadIntoFrames };
   }
@@ -105,8 +106,9 @@ export class KafkaServer {
     this.connections.add(connection);
     void connection.closed.then(() => {
       this.connections.delete(connection);
-      this.bytesReceivedByClosed += connection.readStatistics.bytesReceived;
-      this.bytesReadIntoFramesByClosed += connection.readStatistics.bytesReadIntoFrames;
+      const reads = connection.readStatistics;
+      this.bytesReceivedByClosed += reads.bytesReceived;
+      this.bytesReadIntoFramesByClosed += reads.bytesReadIntoFrames;
     });
   }
 
