@@ -2,10 +2,10 @@
  * What the benchmark asks of the broker: a fixed-rate produce stream with a consumer measuring
  * end-to-end latency, and a throughput run with large batches and many requests in flight.
  */
+import { randomBytes } from 'node:crypto';
 import { CreateTopicsRequest, CreateTopicsResponse } from '../broker/protocol/messages/create-topics';
 import { FetchRequest, FetchResponse } from '../broker/protocol/messages/fetch';
 import { ProduceRequest, ProduceResponse } from '../broker/protocol/messages/produce';
-import { randomBytes } from 'node:crypto';
 import { BATCH_HEADER_BYTES, batchesOf, buildRecordBatch, readRecords, setCreateTime } from '../broker/protocol/record-batch';
 import { decodeMessage } from '../broker/protocol/schema';
 import { BenchConnection } from './connection';
@@ -50,6 +50,7 @@ function produceFrame(topic: string, partition: number, batch: Buffer): Buffer {
  * cost the client about as much CPU as the broker it measures, on the cores they share.
  */
 export class StampedProduceRequests {
+  /** Per record count: the request, where its batch starts, and where the first record's key lies. */
   private readonly templates = new Map<number, { readonly frame: Buffer; readonly batchAt: number; readonly keyAt: number }>();
 
   constructor(
@@ -60,9 +61,8 @@ export class StampedProduceRequests {
   /** A whole request frame carrying `records` records sent at `sentAtMs` (epoch milliseconds, fractional). */
   frame(records: number, sentAtMs: number): Buffer {
     const template = this.templateFor(records);
-    const frame = Buffer.allocUnsafeSlow(template.frame.length);
-    template.frame.copy(frame);
-    frame.writeDoubleBE(sentAtMs, template.batchAt + template.keyAt);
+    const frame = Buffer.from(template.frame);
+    frame.writeDoubleBE(sentAtMs, template.keyAt);
     setCreateTime(frame, BigInt(Math.floor(sentAtMs)), template.batchAt);
     return frame;
   }
@@ -76,16 +76,14 @@ export class StampedProduceRequests {
   private templateFor(records: number) {
     let template = this.templates.get(records);
     if (template === undefined) {
-      // A key no other byte of the request can match, to find where the first record's key lies.
       const marker = randomBytes(8);
       const otherKey = Buffer.alloc(8);
       const batch = buildRecordBatch(Array.from({ length: records }, (_, i) => ({ key: i === 0 ? marker : otherKey, value: this.value })));
       const frame = produceFrame(this.topic, 0, batch);
       // The records are the request's last field.
       const batchAt = frame.length - batch.length;
-      const keyAt = batch.indexOf(marker, BATCH_HEADER_BYTES);
-      if (!frame.subarray(batchAt).equals(batch) || keyAt < 0) throw new Error('the produce request does not end with its batch');
-      template = { frame, batchAt, keyAt };
+      if (!frame.subarray(batchAt).equals(batch)) throw new Error('the produce request does not end with its batch');
+      template = { frame, batchAt, keyAt: markerAt(frame, marker, "the first record's key", batchAt + BATCH_HEADER_BYTES) };
       this.templates.set(records, template);
     }
     return template;
@@ -94,7 +92,6 @@ export class StampedProduceRequests {
 
 /** The consumer's long-polling fetch of partition 0, encoded once: each fetch is a copy with its offset written in. */
 export function fetchRequests(topic: string): (fetchOffset: bigint) => Buffer {
-  // An offset no other 8 bytes of the request can match, to find where the offset lies.
   const marker = randomBytes(8);
   const template = BenchConnection.frame(FetchRequest, FETCH_VERSION, {
     replicaId: -1,
@@ -102,13 +99,22 @@ export function fetchRequests(topic: string): (fetchOffset: bigint) => Buffer {
     minBytes: 1,
     topics: [{ topic, partitions: [{ partition: 0, fetchOffset: marker.readBigInt64BE(0), partitionMaxBytes: 16 << 20 }] }],
   });
-  const offsetAt = template.indexOf(marker);
-  if (offsetAt < 0) throw new Error('the fetch request does not hold its offset');
+  const offsetAt = markerAt(template, marker, 'the fetch offset');
   return (fetchOffset) => {
     const frame = Buffer.from(template);
     frame.writeBigInt64BE(fetchOffset, offsetAt);
     return frame;
   };
+}
+
+/**
+ * Where a field encoded with the random `marker` as its value lies in `request` (from `from`): 8
+ * random bytes match nothing else in a request, so a template can be stamped there later.
+ */
+function markerAt(request: Buffer, marker: Buffer, field: string, from = 0): number {
+  const at = request.indexOf(marker, from);
+  if (at < 0) throw new Error(`cannot find ${field} in the encoded request`);
+  return at;
 }
 
 async function checkedProduce(connection: BenchConnection, frame: Buffer): Promise<void> {
