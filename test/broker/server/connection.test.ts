@@ -76,6 +76,12 @@ const produceBody = (topic: string, value: string, acks = -1) => ({
   topicData: [{ name: topic, partitionData: [{ index: 0, records: buildRecordBatch([{ value }]) }] }],
 });
 
+/** Read straight into the frames (direct-reads.ts), and piped: where a socket cannot be read directly. */
+const READ_MODES: [string, boolean][] = [
+  ['read straight into frames', true],
+  ['piped', false],
+];
+
 describe('pipelining', () => {
   const held: Held[] = [];
   let broker: InProcessBroker;
@@ -129,10 +135,7 @@ describe('pipelining', () => {
   });
 });
 
-describe.each([
-  ['read straight into frames', true],
-  ['piped', false],
-])('backpressure, %s', (_mode, readIntoFrames) => {
+describe.each(READ_MODES)('backpressure, %s', (_mode, readIntoFrames) => {
   /** Runs `use` with a broker that holds Hold requests, two in flight at most, and a client of it. */
   async function withTwoInFlight(use: (held: Held[], broker: InProcessBroker, client: WireClient) => Promise<void>): Promise<void> {
     const held: Held[] = [];
@@ -213,10 +216,7 @@ describe.each([
 
 // Read directly, the connection reuses its read buffer while the decoder keeps none of it; a frame
 // still arriving keeps its bytes there, so that buffer must then be left to it.
-describe.each([
-  ['read straight into frames', true],
-  ['piped', false],
-])('frames cut anywhere by the network, %s', (_mode, readIntoFrames) => {
+describe.each(READ_MODES)('frames cut anywhere by the network, %s', (_mode, readIntoFrames) => {
   let broker: InProcessBroker;
 
   beforeAll(async () => {
@@ -323,11 +323,7 @@ class StorageWithRequestMemory extends MemoryStorage {
   readonly produceRequestMemory = new CountingRequestMemory();
 }
 
-// Read straight into the frames (direct-reads.ts), and piped: where a socket cannot be read directly.
-describe.each([
-  ['read straight into frames', true],
-  ['piped', false],
-])('produce requests read into storage memory, %s', (_mode, readIntoFrames) => {
+describe.each(READ_MODES)('produce requests read into storage memory, %s', (_mode, readIntoFrames) => {
   let storage: StorageWithRequestMemory;
   let broker: InProcessBroker;
 
