@@ -6,6 +6,7 @@
 import { promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
+import { runAtFixedRate, type FixedRateLoad } from './fixed-rate';
 import { Samples, type LatencySummary } from './stats';
 
 /** The size of the benchmark's preallocated files (the floor's, and the least broker's WAL file). */
@@ -60,31 +61,29 @@ export function measureSyncLatency(dir: string, sizeBytes: number, samples: numb
   });
 }
 
-export interface FixedRateLoad {
-  readonly bytesPerSecond: number;
-  readonly recordBytes: number;
-  /** Bytes each request adds to its records (batch header, WAL record header). */
-  readonly requestOverheadBytes: number;
-  readonly tickMs: number;
-  readonly durationMs: number;
-}
-
 /**
  * Write+fdatasync at a fixed rate, measured the way the broker's produce latency is: every tick
  * (a timer, as in the benchmark's producer) a request carrying the records due becomes ready,
  * whether or not the previous write has finished. Writes go one at a time, each carrying every
  * request ready when it starts (group commit, the least any log that acknowledges after fdatasync
  * can do), and a request's latency runs from its tick to the end of the fdatasync that covered it.
+ * The requests of the warm-up are written and not measured, as the broker's are.
  *
  * The closed loop above (the next write only after the last one ended) takes one sample of a
  * 10 ms stall of the device; at a fixed rate, ten requests arrive during it and every one waits.
  * The broker is measured at a fixed rate, so this is its floor.
  */
-export function measureSyncLatencyAtRate(dir: string, load: FixedRateLoad): Promise<LatencySummary> {
+export function measureSyncLatencyAtRate(
+  dir: string,
+  load: FixedRateLoad & {
+    /** Bytes each request adds to its records (batch header, WAL record header). */
+    readonly requestOverheadBytes: number;
+  },
+): Promise<LatencySummary> {
   return withPreallocatedFile(dir, async (append) => {
     const buffer = Buffer.alloc(4 * 1024 * 1024, 0x5a);
     const latencies = new Samples();
-    const ready: { readonly at: number; readonly bytes: number }[] = [];
+    const ready: { readonly at: number; readonly bytes: number; readonly measured: boolean }[] = [];
     let writing: Promise<void> = Promise.resolve();
     let idle = true;
     const writeReady = async (): Promise<void> => {
@@ -96,28 +95,13 @@ export function measureSyncLatencyAtRate(dir: string, load: FixedRateLoad): Prom
         const covered = ready.splice(0, count);
         await append(buffer, Math.min(bytes, buffer.length));
         const end = performance.now();
-        for (const request of covered) latencies.add(end - request.at);
+        for (const request of covered) if (request.measured) latencies.add(end - request.at);
       }
       idle = true;
     };
-    const start = performance.now();
-    let sentRecords = 0;
-    await new Promise<void>((resolve) => {
-      const tick = (): void => {
-        const now = performance.now();
-        if (now - start >= load.durationMs) {
-          resolve();
-          return;
-        }
-        const due = Math.floor((((now - start) / 1000) * load.bytesPerSecond) / load.recordBytes) - sentRecords;
-        if (due > 0) {
-          sentRecords += due;
-          ready.push({ at: now, bytes: due * load.recordBytes + load.requestOverheadBytes });
-          if (idle) writing = writeReady();
-        }
-        setTimeout(tick, load.tickMs);
-      };
-      tick();
+    await runAtFixedRate(load, (records, measured) => {
+      ready.push({ at: performance.now(), bytes: records * load.recordBytes + load.requestOverheadBytes, measured });
+      if (idle) writing = writeReady();
     });
     await writing;
     return latencies.summary();

@@ -3,7 +3,7 @@
  * machine floor measured in the same run, in the same WAL directory (write + fdatasync, which the WAL's
  * default O_DSYNC writes match in durability, in one call).
  *
- *   npm run bench                      # about two minutes (each phase: --help)
+ *   npm run bench                      # about three and a half minutes (each phase: --help)
  *   npm run bench -- --latency-s 120 --throughput-s 60 --markdown docs/performance-run.md
  *   npm run bench -- --help
  *
@@ -39,6 +39,11 @@ interface Flag {
 
 const FLAGS: readonly Flag[] = [
   { name: 'latency-s', description: 'seconds of the fixed-rate run (produce and end-to-end latency)', fallback: '30' },
+  {
+    name: 'warm-up-s',
+    description: 'seconds each broker run and the fixed-rate floor run first without being measured (bench/fixed-rate.ts)',
+    fallback: '15',
+  },
   { name: 'throughput-s', description: 'seconds of the maximum-throughput run', fallback: '15' },
   { name: 'rate-mib', description: 'produce rate of the latency run, MiB/s', fallback: '10' },
   { name: 'record-bytes', description: 'record size', fallback: '1024' },
@@ -147,17 +152,27 @@ interface BrokerLaunch {
   readonly nodeArgs: readonly string[];
 }
 
-/** Runs one phase against a fresh broker process, sampling its memory, then stops it with SIGTERM. */
-async function withBroker<T>(launch: BrokerLaunch, args: readonly string[], phase: (port: number) => Promise<T>): Promise<PhaseOutcome<T>> {
+/**
+ * Runs one phase against a fresh broker process, sampling its memory, then stops it with SIGTERM.
+ * CPU and run-queue waits count from the phase's call of `startMeasuring` (after its warm-up).
+ */
+async function withBroker<T>(
+  launch: BrokerLaunch,
+  args: readonly string[],
+  phase: (port: number, startMeasuring: () => void) => Promise<T>,
+): Promise<PhaseOutcome<T>> {
   const broker = await BrokerUnderTest.start(launch.entry, args, launch.nodeArgs);
   let maxRssMiB = 0;
   const sampler = setInterval(() => {
     maxRssMiB = Math.max(maxRssMiB, broker.memory().rssMiB);
   }, 250);
   try {
-    const [cpuBefore, machineBefore] = [broker.cpuSeconds(), machineBusySeconds()];
-    const [brokerWaitBefore, clientWaitBefore, startedAt] = [broker.runQueueWaitSeconds(), runQueueWaitSeconds(process.pid), performance.now()];
-    const result = await phase(broker.port);
+    let [cpuBefore, machineBefore] = [broker.cpuSeconds(), machineBusySeconds()];
+    let [brokerWaitBefore, clientWaitBefore, startedAt] = [broker.runQueueWaitSeconds(), runQueueWaitSeconds(process.pid), performance.now()];
+    const result = await phase(broker.port, () => {
+      [cpuBefore, machineBefore] = [broker.cpuSeconds(), machineBusySeconds()];
+      [brokerWaitBefore, clientWaitBefore, startedAt] = [broker.runQueueWaitSeconds(), runQueueWaitSeconds(process.pid), performance.now()];
+    });
     const [cpuAfter, machineAfter] = [broker.cpuSeconds(), machineBusySeconds()];
     const [brokerWaitAfter, clientWaitAfter, phaseSeconds] = [broker.runQueueWaitSeconds(), runQueueWaitSeconds(process.pid), (performance.now() - startedAt) / 1000];
     const cpu = {
@@ -212,8 +227,9 @@ function sayBrokerFigures(say: (text: string) => void, phase: PhaseOutcome<unkno
       const figures = closed[field] as { p50: number; p99: number; max: number } | undefined;
       if (figures) say(`${label.padEnd(44)} p50 ${formatMs(figures.p50).padStart(7)}  p99 ${formatMs(figures.p99).padStart(7)}  max ${formatMs(figures.max).padStart(7)} ms`);
     }
+    // Over the broker's life, warm-up included: its own counts.
     const flushes = Number(closed.walFlushes);
-    if (flushes > 0) say(`${'WAL flushes (group commits)'.padEnd(44)} ${flushes}, mean ${(producedBytes / flushes / 1024).toFixed(0)} KiB of produced data each`);
+    if (flushes > 0) say(`${'WAL flushes (group commits)'.padEnd(44)} ${flushes}, mean ${(Number(closed.ingestedBytes) / flushes / 1024).toFixed(0)} KiB of produced data each`);
     const objects = Number(closed.objects);
     say(
       `${'objects per GiB ingested'.padEnd(44)} ${Number(closed.objectsPerGiB).toFixed(1)} (${objects} objects, ${(Number(closed.ingestedBytes) / 2 ** 30).toFixed(2)} GiB, mean object ${(Number(closed.objectBytes) / Math.max(1, objects) / (1 << 20)).toFixed(2)} MiB)`,
@@ -240,7 +256,13 @@ async function main(): Promise<void> {
   const flags = parseFlags(process.argv.slice(2));
   // A watchdog: a stuck phase fails the run instead of hanging it (brokers are killed on exit).
   const budgetS =
-    240 + 2 * (positive(flags, 'latency-s') + positive(flags, 'throughput-s') + 2 * positive(flags, 'floor-s') + 2 * positive(flags, 'least-broker-s', true));
+    240 +
+    2 *
+      (positive(flags, 'latency-s') +
+        positive(flags, 'throughput-s') +
+        2 * positive(flags, 'floor-s') +
+        2 * positive(flags, 'least-broker-s', true) +
+        6 * positive(flags, 'warm-up-s', true));
   setTimeout(() => {
     process.stderr.write(`bench: gave up after ${budgetS} s\n`);
     process.exit(1);
@@ -250,6 +272,9 @@ async function main(): Promise<void> {
   const walSync = walSyncModeOf(flags['wal-sync']);
   const rateMiB = positive(flags, 'rate-mib');
   const tickMs = positive(flags, 'tick-ms');
+  const warmUpS = positive(flags, 'warm-up-s', true);
+  const warmUpMs = warmUpS * 1000;
+  const afterWarmUp = (seconds: number) => (warmUpS > 0 ? `${seconds} s after a ${warmUpS} s warm-up` : `${seconds} s`);
   const scratch = mkdtempSync(path.join(tmpdir(), 'dk-bench-'));
   const walDir = flags['wal-dir'] || path.join(scratch, 'wal');
   const shm = flags['object-store'] ? undefined : mkdtempSync('/dev/shm/dk-bench-objects-');
@@ -272,6 +297,7 @@ async function main(): Promise<void> {
     }
     say(`WAL directory: ${walDir}; object store: ${objectStore}`);
     say(`Broker: node ${BROKER_NODE_FLAGS.join(' ')} broker.js, bundled by broker/bundle.ts as in the Docker image; Node.js ${process.version} (the image runs 24)`);
+    say(`The fixed-rate floor and every broker run start with a ${warmUpS} s warm-up that is not measured (bench/fixed-rate.ts).`);
     say('');
     // The floor is write + fdatasync as issue 4 defines it; the WAL's default O_DSYNC writes (--wal-sync)
     // give the same durability in one call.
@@ -288,6 +314,7 @@ async function main(): Promise<void> {
         recordBytes,
         requestOverheadBytes: REQUEST_OVERHEAD_BYTES,
         tickMs,
+        warmUpMs,
         durationMs: floorS * 1000,
       });
     const measureBandwidthFloor = () => measureSyncBandwidth(walDir, blockKiB * 1024, 3000);
@@ -335,13 +362,13 @@ async function main(): Promise<void> {
     };
 
     const latencyS = positive(flags, 'latency-s');
-    const latencyLoad = { topic: 'bench-latency', bytesPerSecond: rateMiB * (1 << 20), recordBytes, tickMs };
+    const latencyLoad = { topic: 'bench-latency', bytesPerSecond: rateMiB * (1 << 20), recordBytes, tickMs, warmUpMs };
     const partitions = positive(flags, 'partitions');
     const throughputS = positive(flags, 'throughput-s');
     const batchKiB = positive(flags, 'batch-kib');
     const inFlight = positive(flags, 'in-flight');
     const connections = positive(flags, 'connections');
-    const throughputLoad = { topic: 'bench-throughput', partitions, batchBytes: batchKiB * 1024, recordBytes, inFlight, connections };
+    const throughputLoad = { topic: 'bench-throughput', partitions, batchBytes: batchKiB * 1024, recordBytes, inFlight, connections, warmUpMs };
 
     // What the machine allows this data path, whatever the broker: the same clients against the least broker.
     const leastS = positive(flags, 'least-broker-s', true);
@@ -349,13 +376,17 @@ async function main(): Promise<void> {
     if (leastS > 0 && objectStore.startsWith('file://')) {
       const leastLaunch: BrokerLaunch = { entry: await BrokerUnderTest.bundleLeastBroker(path.join(scratch, 'bundle')), nodeArgs: [] };
       const leastArgs = ['--wal-dir', walDir, '--object-store', objectStore];
-      say('## The least broker (bench/least-broker.ts): each request to an O_DSYNC file in the WAL directory and once more to the object store, nothing else');
-      const leastLatency = await withBroker(leastLaunch, leastArgs, (port) => latencyRun(port, { ...latencyLoad, durationMs: leastS * 1000, consume: false }));
+      say(`## The least broker (bench/least-broker.ts): each request to an O_DSYNC file in the WAL directory and once more to the object store, nothing else; each run ${afterWarmUp(leastS)}`);
+      const leastLatency = await withBroker(leastLaunch, leastArgs, (port, onMeasuring) =>
+        latencyRun(port, { ...latencyLoad, durationMs: leastS * 1000, consume: false, onMeasuring }),
+      );
       say(line(`produce latency (the latency run's load, no consumer)`, leastLatency.result.produce));
       say(`${'produce p99 minus floor p99 (fixed rate)'.padEnd(44)} ${(leastLatency.result.produce.p99 - floorAtRate.p99).toFixed(3)} ms`);
       say(cpuPerGiBLine(leastLatency, leastLatency.result.requests * leastLatency.result.meanRequestBytes));
       say(runQueueWaitLine(leastLatency));
-      const leastThroughput = await withBroker(leastLaunch, leastArgs, (port) => throughputRun(port, { ...throughputLoad, durationMs: leastS * 1000 }));
+      const leastThroughput = await withBroker(leastLaunch, leastArgs, (port, onMeasuring) =>
+        throughputRun(port, { ...throughputLoad, durationMs: leastS * 1000, onMeasuring }),
+      );
       say(`${'throughput (the throughput run\'s load)'.padEnd(44)} ${leastThroughput.result.mibPerSecond.toFixed(0)} MiB/s = ${((100 * leastThroughput.result.mibPerSecond) / floorBandwidth).toFixed(0)}% of the floor`);
       say(cpuPerGiBLine(leastThroughput, leastThroughput.result.ingestedBytes));
       say(runQueueWaitLine(leastThroughput));
@@ -369,10 +400,10 @@ async function main(): Promise<void> {
       say('');
     }
 
-    say(`## Broker: acks=all, ${recordBytes} B records at ${rateMiB} MiB/s, 1 partition, a request every ${tickMs} ms, ${latencyS} s`);
-    const latencyPhase = await withBroker(launch, brokerArgs('latency'), async (port) => {
+    say(`## Broker: acks=all, ${recordBytes} B records at ${rateMiB} MiB/s, 1 partition, a request every ${tickMs} ms, ${afterWarmUp(latencyS)}`);
+    const latencyPhase = await withBroker(launch, brokerArgs('latency'), async (port, onMeasuring) => {
       await createTopic(port, 'bench-latency', 1, topicConfigs);
-      return latencyRun(port, { ...latencyLoad, durationMs: latencyS * 1000 });
+      return latencyRun(port, { ...latencyLoad, durationMs: latencyS * 1000, onMeasuring });
     });
     const latency = latencyPhase.result;
     say(line('produce latency', latency.produce));
@@ -383,10 +414,10 @@ async function main(): Promise<void> {
     say(`${'produce p99 minus closed-loop floor p99'.padEnd(44)} ${(latency.produce.p99 - floorClosedLoop.p99).toFixed(3)} ms`);
     say('');
 
-    say(`## Broker: maximum throughput, ${batchKiB} KiB batches, ${partitions} partitions, ${connections}x${inFlight} requests in flight, ${throughputS} s`);
-    const throughputPhase = await withBroker(launch, brokerArgs('throughput'), async (port) => {
+    say(`## Broker: maximum throughput, ${batchKiB} KiB batches, ${partitions} partitions, ${connections}x${inFlight} requests in flight, ${afterWarmUp(throughputS)}`);
+    const throughputPhase = await withBroker(launch, brokerArgs('throughput'), async (port, onMeasuring) => {
       await createTopic(port, 'bench-throughput', partitions, topicConfigs);
-      return throughputRun(port, { ...throughputLoad, durationMs: throughputS * 1000 });
+      return throughputRun(port, { ...throughputLoad, durationMs: throughputS * 1000, onMeasuring });
     });
     const throughput = throughputPhase.result;
     say(`${'throughput'.padEnd(44)} ${throughput.mibPerSecond.toFixed(0)} MiB/s = ${((100 * throughput.mibPerSecond) / floorBandwidth).toFixed(0)}% of the floor`);

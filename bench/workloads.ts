@@ -9,6 +9,7 @@ import { ProduceRequest, ProduceResponse } from '../broker/protocol/messages/pro
 import { BATCH_HEADER_BYTES, batchesOf, buildRecordBatch, readRecords, setCreateTime } from '../broker/protocol/record-batch';
 import { decodeMessage } from '../broker/protocol/schema';
 import { BenchConnection } from './connection';
+import { runAtFixedRate, type FixedRateLoad } from './fixed-rate';
 import { Samples, nowMs, type LatencySummary } from './stats';
 
 const PRODUCE_VERSION = 8;
@@ -123,20 +124,18 @@ async function checkedProduce(connection: BenchConnection, frame: Buffer): Promi
   if (code !== 0) throw new Error(`produce failed with error code ${code}`);
 }
 
-export interface LatencyRunOptions {
+export interface LatencyRunOptions extends FixedRateLoad {
   readonly topic: string;
-  readonly bytesPerSecond: number;
-  readonly recordBytes: number;
-  readonly durationMs: number;
-  /** How often a produce request carries the records due (a producer's linger). */
-  readonly tickMs: number;
   /** Whether a consumer long-polls the partition meanwhile, for end-to-end latency (default true). */
   readonly consume?: boolean;
+  /** Called when the warm-up ends and measuring starts. */
+  readonly onMeasuring?: () => void;
 }
 
 export interface LatencyRunResult {
   readonly produce: LatencySummary;
   readonly endToEnd: LatencySummary;
+  /** Requests sent after the warm-up, their mean size and rate. */
   readonly requests: number;
   readonly meanRequestBytes: number;
   readonly achievedMiBps: number;
@@ -146,7 +145,7 @@ export interface LatencyRunResult {
  * Produces at a fixed rate (each request carries the records due since the last one, in one
  * batch) with acks=all, and (unless `consume` is false) consumes the partition with long polling
  * at the same time. The send time travels in the key of each batch's first record; end-to-end
- * latency is taken per batch at the consumer.
+ * latency is taken per batch at the consumer. Requests sent during the warm-up are not measured.
  */
 export async function latencyRun(port: number, options: LatencyRunOptions): Promise<LatencyRunResult> {
   const producer = await BenchConnection.open(port);
@@ -159,7 +158,9 @@ export async function latencyRun(port: number, options: LatencyRunOptions): Prom
   let requestBytes = 0;
   let requests = 0;
   const inFlight = new Set<Promise<void>>();
-  const start = performance.now();
+  // Epoch milliseconds, as the send times in the keys; nothing is measured before it is set.
+  let measuredFromMs = Infinity;
+  let measuredFrom = 0;
   let producing = true;
 
   const consumed = (async () => {
@@ -179,43 +180,42 @@ export async function latencyRun(port: number, options: LatencyRunOptions): Prom
       for (const { position, header } of batchesOf(records)) {
         // Only the first record: the measuring client should allocate (and collect) as little as it can.
         const [first] = readRecords(records, position, 1);
-        if (first.offset >= fetchOffset && first.key) endToEnd.add(received - first.key.readDoubleBE(0));
+        if (first.offset >= fetchOffset && first.key) {
+          const sentAt = first.key.readDoubleBE(0);
+          if (sentAt >= measuredFromMs) endToEnd.add(received - sentAt);
+        }
         fetchOffset = header.baseOffset + BigInt(header.lastOffsetDelta) + 1n;
       }
     }
   })();
 
-  const maxRecordsPerBatch = Math.max(1, Math.floor((512 * 1024) / options.recordBytes));
-  await new Promise<void>((resolve) => {
-    const tick = (): void => {
-      const elapsedMs = performance.now() - start;
-      if (elapsedMs >= options.durationMs) {
-        resolve();
-        return;
-      }
-      // Like a producer's batch.size: a late tick (a busy machine) sends its backlog in batches well
-      // under the broker's message.max.bytes instead of one batch the broker must refuse.
-      const due = Math.min(
-        maxRecordsPerBatch,
-        Math.floor(((elapsedMs / 1000) * options.bytesPerSecond) / options.recordBytes) - sentRecords,
-      );
-      if (due > 0) {
-        const sentAt = nowMs();
-        const frame = stamped.frame(due, sentAt);
-        sentRecords += due;
-        requestBytes += stamped.batchBytes(due);
+  await runAtFixedRate(
+    options,
+    (records, measured) => {
+      const sentAt = nowMs();
+      const frame = stamped.frame(records, sentAt);
+      sentRecords += records;
+      if (measured) {
+        requestBytes += stamped.batchBytes(records);
         requests++;
-        const sending = checkedProduce(producer, frame).then(() => {
-          produceLatency.add(nowMs() - sentAt);
-          inFlight.delete(sending);
-        });
-        inFlight.add(sending);
       }
-      setTimeout(tick, options.tickMs);
-    };
-    tick();
-  });
-  const elapsedS = (performance.now() - start) / 1000;
+      const sending = checkedProduce(producer, frame).then(() => {
+        if (measured) produceLatency.add(nowMs() - sentAt);
+        inFlight.delete(sending);
+      });
+      inFlight.add(sending);
+    },
+    {
+      // Batches well under the broker's message.max.bytes, however late a tick comes.
+      maxRecordsPerRequest: Math.max(1, Math.floor((512 * 1024) / options.recordBytes)),
+      onMeasuring: () => {
+        measuredFromMs = nowMs();
+        measuredFrom = performance.now();
+        options.onMeasuring?.();
+      },
+    },
+  );
+  const measuredS = (performance.now() - measuredFrom) / 1000;
   await Promise.all(inFlight);
   producing = false;
   await consumed;
@@ -226,7 +226,7 @@ export async function latencyRun(port: number, options: LatencyRunOptions): Prom
     endToEnd: endToEnd.summary(),
     requests,
     meanRequestBytes: requests > 0 ? requestBytes / requests : 0,
-    achievedMiBps: requestBytes / (1 << 20) / elapsedS,
+    achievedMiBps: requestBytes / (1 << 20) / measuredS,
   };
 }
 
@@ -237,19 +237,26 @@ export interface ThroughputRunOptions {
   readonly recordBytes: number;
   readonly inFlight: number;
   readonly connections: number;
+  /** At full speed first, not measured (see fixed-rate.ts on warming up). */
+  readonly warmUpMs: number;
+  /** Measured, after the warm-up. */
   readonly durationMs: number;
+  /** Called when the warm-up ends and measuring starts. */
+  readonly onMeasuring?: () => void;
 }
 
 export interface ThroughputRunResult {
   readonly mibPerSecond: number;
   readonly produce: LatencySummary;
+  /** Acknowledged after the warm-up. */
   readonly ingestedBytes: number;
 }
 
 /**
  * As fast as the broker acknowledges: requests of one large batch each (built once and sent
  * again and again: the broker assigns offsets by patching, so identical bytes are fine), spread
- * over the partitions, `inFlight` requests outstanding per connection.
+ * over the partitions, `inFlight` requests outstanding per connection. What is acknowledged during
+ * the warm-up is not counted.
  */
 export async function throughputRun(port: number, options: ThroughputRunOptions): Promise<ThroughputRunResult> {
   const value = Buffer.alloc(options.recordBytes - 16, 0x62);
@@ -259,23 +266,32 @@ export async function throughputRun(port: number, options: ThroughputRunOptions)
   const connections = await Promise.all(Array.from({ length: options.connections }, () => BenchConnection.open(port)));
   const latency = new Samples();
   let bytes = 0;
-  const start = performance.now();
+  const end = performance.now() + options.warmUpMs + options.durationMs;
+  let measuredFrom = Infinity;
+  const startMeasuring = (): void => {
+    measuredFrom = performance.now();
+    options.onMeasuring?.();
+  };
+  const warmingUp = setTimeout(startMeasuring, options.warmUpMs);
   let slot = 0;
   await Promise.all(
     connections.flatMap((connection) =>
       Array.from({ length: options.inFlight }, async () => {
         // Each outstanding request has its own frame: a frame is rewritten (correlation id) when sent.
         const frame = produceFrame(options.topic, slot++ % options.partitions, batch);
-        while (performance.now() - start < options.durationMs) {
+        while (performance.now() < end) {
           const sentAt = performance.now();
           await checkedProduce(connection, frame);
-          latency.add(performance.now() - sentAt);
+          const answeredAt = performance.now();
+          if (answeredAt < measuredFrom) continue;
+          if (sentAt >= measuredFrom) latency.add(answeredAt - sentAt);
           bytes += batch.length;
         }
       }),
     ),
   );
-  const elapsedS = (performance.now() - start) / 1000;
+  clearTimeout(warmingUp);
+  const measuredS = (performance.now() - measuredFrom) / 1000;
   for (const connection of connections) connection.close();
-  return { mibPerSecond: bytes / (1 << 20) / elapsedS, produce: latency.summary(), ingestedBytes: bytes };
+  return { mibPerSecond: bytes / (1 << 20) / measuredS, produce: latency.summary(), ingestedBytes: bytes };
 }

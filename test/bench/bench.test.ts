@@ -17,7 +17,7 @@ test('the benchmark runs every phase and reports the figures beside the floor', 
     const objects = path.join(dir, 'objects');
     const report = path.join(dir, 'report.md');
     const tsx = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
-    const short = ['--latency-s', '1', '--throughput-s', '3', '--floor-s', '1', '--floor-samples', '50', '--wal-alone-s', '1', '--least-broker-s', '1'];
+    const short = ['--latency-s', '1', '--throughput-s', '3', '--floor-s', '1', '--floor-samples', '50', '--wal-alone-s', '1', '--least-broker-s', '1', '--warm-up-s', '1'];
     const run = spawnSync(tsx, [...BROKER_NODE_FLAGS, 'bench/run.ts', ...short, '--retention-mib', '1', '--object-store', `file://${objects}`, '--markdown', report], {
       cwd: REPO_ROOT,
       encoding: 'utf8',
@@ -51,6 +51,11 @@ test('the benchmark runs every phase and reports the figures beside the floor', 
       /objects per GiB ingested +[\d.]+/,
       /produce requests read into the log cache +\d+ \(\d+ took a buffer of their own, \d+ payloads not cached: no free place in the ring\)/,
       /Retention: 1 MiB per partition/,
+      // Every broker run and the fixed-rate floor start with a warm-up that is not measured.
+      /The fixed-rate floor and every broker run start with a 1 s warm-up that is not measured/,
+      /## The least broker [^\n]*each run 1 s after a 1 s warm-up/,
+      /## Broker: acks=all[^\n]*, 1 s after a 1 s warm-up/,
+      /## Broker: maximum throughput[^\n]*, 3 s after a 1 s warm-up/,
       /Broker: node --initial-old-space-size=\d+ broker\.js, bundled by broker\/bundle\.ts as in the Docker image; Node\.js v\d+\.\d+\.\d+/,
     ]) {
       expect(text).toMatch(figure);
