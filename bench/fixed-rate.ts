@@ -5,9 +5,9 @@
  *
  * Each run starts with a warm-up whose requests are sent but not measured. A process just started
  * is not the one that serves for days: V8 is still compiling its hot paths (tens of functions a
- * second for the broker's first 15 s, `--trace-opt`), and its heap is still growing. In the runs
- * that showed it, the produce p99 of the broker's first 14 s was 2.3 to 4.4 ms and of the next
- * 16 s 1.2 to 2.1 ms; the least broker settled after about 8 s (docs/performance.md).
+ * second for the broker's first 15 s, `--trace-opt`), and its heap is still growing. In three
+ * cold 30 s runs, the broker's produce p99 per 2 s had a median of 2.8 ms in the first 14 s and
+ * 1.6 ms after; the least broker's 2.0 ms in its first 8 s and 1.2 ms after (docs/performance.md).
  */
 
 export interface FixedRateLoad {
