@@ -167,23 +167,29 @@ async function withBroker<T>(
     maxRssMiB = Math.max(maxRssMiB, broker.memory().rssMiB);
   }, 250);
   try {
-    let [cpuBefore, machineBefore] = [broker.cpuSeconds(), machineBusySeconds()];
-    let [brokerWaitBefore, clientWaitBefore, startedAt] = [broker.runQueueWaitSeconds(), runQueueWaitSeconds(process.pid), performance.now()];
-    const result = await phase(broker.port, () => {
-      [cpuBefore, machineBefore] = [broker.cpuSeconds(), machineBusySeconds()];
-      [brokerWaitBefore, clientWaitBefore, startedAt] = [broker.runQueueWaitSeconds(), runQueueWaitSeconds(process.pid), performance.now()];
+    // One reading of every counter the phase's figures are differences of.
+    const readCounters = () => ({
+      cpu: broker.cpuSeconds(),
+      machine: machineBusySeconds(),
+      brokerWait: broker.runQueueWaitSeconds(),
+      clientWait: runQueueWaitSeconds(process.pid),
+      atMs: performance.now(),
     });
-    const [cpuAfter, machineAfter] = [broker.cpuSeconds(), machineBusySeconds()];
-    const [brokerWaitAfter, clientWaitAfter, phaseSeconds] = [broker.runQueueWaitSeconds(), runQueueWaitSeconds(process.pid), (performance.now() - startedAt) / 1000];
+    let before = readCounters();
+    const result = await phase(broker.port, () => {
+      before = readCounters();
+    });
+    const after = readCounters();
     const cpu = {
-      broker: cpuAfter.process - cpuBefore.process,
-      mainThread: cpuAfter.mainThread - cpuBefore.mainThread,
-      machine: machineAfter - machineBefore,
+      broker: after.cpu.process - before.cpu.process,
+      mainThread: after.cpu.mainThread - before.cpu.mainThread,
+      machine: after.machine - before.machine,
     };
+    const phaseSeconds = (after.atMs - before.atMs) / 1000;
     const runQueueWait =
-      brokerWaitBefore === undefined || brokerWaitAfter === undefined || clientWaitBefore === undefined || clientWaitAfter === undefined
+      before.brokerWait === undefined || after.brokerWait === undefined || before.clientWait === undefined || after.clientWait === undefined
         ? undefined
-        : { broker: (brokerWaitAfter - brokerWaitBefore) / phaseSeconds, client: (clientWaitAfter - clientWaitBefore) / phaseSeconds };
+        : { broker: (after.brokerWait - before.brokerWait) / phaseSeconds, client: (after.clientWait - before.clientWait) / phaseSeconds };
     const { rssMiB, peakMiB } = broker.memory();
     clearInterval(sampler);
     const exitCode = await broker.stop();

@@ -89,6 +89,11 @@ export function computeBatchCrc(buffer: Buffer, position: number, sizeInBytes: n
   return crc32c(buffer.subarray(position + CRC_START, position + sizeInBytes));
 }
 
+/** Sets the CRC of the batch at `position` (of `sizeInBytes` bytes) after its covered bytes changed. */
+function resealBatch(buffer: Buffer, position: number, sizeInBytes: number): void {
+  buffer.writeUInt32BE(computeBatchCrc(buffer, position, sizeInBytes), position + OFFSET.crc);
+}
+
 /**
  * The CRC-32C of a whole record set, from each batch's own CRC field (which covers all but the
  * batch's first 21 bytes) and a CRC of those 21 bytes: no pass over the records. Valid for batches
@@ -171,7 +176,7 @@ export function setLogAppendTime(buffer: Buffer, timestampMs: bigint, position =
   const header = readBatchHeader(buffer, position);
   buffer.writeInt16BE(header.attributes | BatchAttribute.LogAppendTime, position + OFFSET.attributes);
   buffer.writeBigInt64BE(timestampMs, position + OFFSET.maxTimestamp);
-  buffer.writeUInt32BE(computeBatchCrc(buffer, position, header.sizeInBytes), position + OFFSET.crc);
+  resealBatch(buffer, position, header.sizeInBytes);
 }
 
 /**
@@ -183,7 +188,7 @@ export function setCreateTime(buffer: Buffer, timestampMs: bigint, position = 0)
   const sizeInBytes = BATCH_LOG_OVERHEAD + buffer.readInt32BE(position + OFFSET.batchLength);
   buffer.writeBigInt64BE(timestampMs, position + OFFSET.baseTimestamp);
   buffer.writeBigInt64BE(timestampMs, position + OFFSET.maxTimestamp);
-  buffer.writeUInt32BE(computeBatchCrc(buffer, position, sizeInBytes), position + OFFSET.crc);
+  resealBatch(buffer, position, sizeInBytes);
 }
 
 /** Iterates the whole batches of a stored record set (which holds only whole batches). */
@@ -287,7 +292,7 @@ export function buildRecordBatch(records: readonly RecordInput[], options: Recor
   batch.writeInt32BE(options.baseSequence ?? -1, OFFSET.baseSequence);
   batch.writeInt32BE(records.length, OFFSET.recordCount);
   recordBytes.copy(batch, BATCH_HEADER_BYTES);
-  batch.writeUInt32BE(computeBatchCrc(batch, 0, batch.length), OFFSET.crc);
+  resealBatch(batch, 0, batch.length);
   return batch;
 }
 
