@@ -16,12 +16,11 @@
  * (s3-put-thread.ts) unless `putThread` is false; should that thread fail, the store sends them
  * itself from then on.
  *
- * The SDK retries a PUT by sending its body again, so it needs the body in one buffer. For the
- * PUT thread, the pieces already in shared memory (payloads in the log cache's ring, which is
- * shared for this store: prefersSharedMemory) are passed without a copy and the thread joins
- * them, off the event loop; the other pieces (an object's index, payloads read back from the
- * WAL) are first copied, together, into a pooled shared buffer. Sent from this thread, a body in
- * pieces is joined here.
+ * A body given in pieces goes to the PUT thread as it is where its pieces lie in shared memory
+ * (the log cache's ring: the thread joins them, off the event loop); the other pieces (an
+ * object's trailer, payloads read back from the WAL) are copied once, together, into shared
+ * memory from a small pool. Sent from this thread, a body in pieces is joined here: the SDK
+ * retries a PUT by sending its body again, so it needs one buffer.
  */
 import { crc32c } from '@node-rs/crc32';
 import {
