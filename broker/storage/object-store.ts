@@ -78,12 +78,6 @@ export interface ObjectStore {
   list(prefix: string, startAfter?: string): AsyncIterable<ObjectInfo>;
   /** Deletes the object; deleting a missing object succeeds. */
   delete(key: string): Promise<void>;
-  /**
-   * True when `put` hands large bodies to another thread, which reads pieces in shared memory
-   * (SharedArrayBuffer) where they lie and copies any others first: the log cache then keeps its
-   * ring in shared memory. Absent or false: plain memory, where copies in are a little faster.
-   */
-  readonly prefersSharedMemory?: boolean;
 }
 
 /** DELETEs in flight at once in deleteObjects. */

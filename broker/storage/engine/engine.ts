@@ -188,9 +188,7 @@ export class StorageEngine implements Storage {
       logger: logger.child({ component: 'metadata' }),
     });
     this.defaults = { messageMaxBytes: options.messageMaxBytes ?? 1_048_588 };
-    this.logCache = new LogCache(options.logCacheBytes ?? 128 * MiB, (entry) => (entry as Chunk).log.dropUploadedFront(), {
-      sharedMemory: options.objectStore.prefersSharedMemory ?? false,
-    });
+    this.logCache = new LogCache(options.logCacheBytes ?? 128 * MiB, (entry) => (entry as Chunk).log.dropUploadedFront());
     this.blocks = new BlockCache(options.objectStore, options.readCacheBytes ?? 128 * MiB, options.blockBytes ?? DEFAULT_BLOCK_BYTES);
     this.reader = new PartitionReader({
       segmentsOf: (log) => this.partitionData(log)?.segments ?? [],

@@ -52,14 +52,8 @@ export class LogCache {
   constructor(
     readonly capacityBytes: number,
     private readonly onEvict: (entry: CacheEntry) => void,
-    options: { sharedMemory?: boolean } = {},
   ) {
-    // In shared memory when the object store's PUT thread reads an object's payloads where they
-    // lie (ObjectStore.prefersSharedMemory): then the event loop copies no object for it. Plain
-    // memory otherwise, where copies in are a little faster (throughput 1 to 7 % higher here with
-    // the directory store, three alternating pairs).
-    const bytes = Math.max(0, capacityBytes);
-    this.ring = options.sharedMemory ? Buffer.from(new SharedArrayBuffer(bytes)) : Buffer.allocUnsafeSlow(bytes);
+    this.ring = Buffer.allocUnsafeSlow(Math.max(0, capacityBytes));
   }
 
   /** Bytes of live payloads in the ring. */

@@ -16,11 +16,9 @@
  * (s3-put-thread.ts) unless `putThread` is false; should that thread fail, the store sends them
  * itself from then on.
  *
- * A body given in pieces goes to the PUT thread as it is where its pieces lie in shared memory
- * (the log cache's ring: the thread joins them, off the event loop); the other pieces (an
- * object's trailer, payloads read back from the WAL) are copied once, together, into shared
- * memory from a small pool. Sent from this thread, a body in pieces is joined here: the SDK
- * retries a PUT by sending its body again, so it needs one buffer.
+ * Both senders need the body in one buffer (the SDK retries a PUT by sending its body again): a
+ * body given in pieces is copied once, into shared memory from a small pool when the thread will
+ * send it (the thread reads shared memory without a copy of its own).
  */
 import { crc32c } from '@node-rs/crc32';
 import {
@@ -63,7 +61,6 @@ export class S3ObjectStore implements ObjectStore {
   private readonly keyPrefix: string;
   private putThread: S3PutThread | undefined;
   private threadPuts = 0;
-  private copiedForThread = 0;
   private readonly sharedBodies = new SharedBodyPool();
 
   constructor(options: S3ObjectStoreOptions) {
@@ -91,11 +88,6 @@ export class S3ObjectStore implements ObjectStore {
     return this.putThread !== undefined;
   }
 
-  /** The PUT thread reads pieces in shared memory where they lie (ObjectStore.prefersSharedMemory). */
-  get prefersSharedMemory(): boolean {
-    return this.sendsFromThread;
-  }
-
   /** How many PUTs the PUT thread has sent. */
   get putsFromThread(): number {
     return this.threadPuts;
@@ -107,43 +99,34 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async put(key: string, body: ObjectBody, condition?: WriteCondition, knownCrc32c?: number): Promise<ObjectInfo> {
-    const pieces = Buffer.isBuffer(body) ? [body] : body;
-    const crc = knownCrc32c ?? pieces.reduce((sum, piece) => crc32c(piece, sum), 0);
-    if (this.putThread !== undefined && condition === undefined && bodyBytes(body) >= PUT_THREAD_MIN_BYTES) {
-      const sent = await this.putFromThread(this.putThread, key, pieces, crc);
-      if (sent) return sent;
-    }
-    const whole = pieces.length === 1 ? pieces[0] : Buffer.concat(pieces);
+    const fromThread = this.putThread !== undefined && condition === undefined && bodyBytes(body) >= PUT_THREAD_MIN_BYTES;
+    const whole = Buffer.isBuffer(body) ? body : fromThread ? this.sharedBodies.gather(body) : Buffer.concat(body);
     try {
-      const output = await this.client.send(putObjectCommand(this.bucket, this.fullKey(key), whole, crc, condition));
-      return { key, sizeBytes: whole.length, etag: output.ETag ?? '' };
+      return await this.putWhole(key, whole, fromThread, condition, knownCrc32c);
+    } finally {
+      if (whole !== body) this.sharedBodies.release(whole);
+    }
+  }
+
+  private async putWhole(key: string, body: Buffer, fromThread: boolean, condition?: WriteCondition, knownCrc32c?: number): Promise<ObjectInfo> {
+    if (this.putThread && fromThread) {
+      try {
+        const etag = await this.putThread.put(this.bucket, this.fullKey(key), body, knownCrc32c ?? crc32c(body));
+        this.threadPuts++;
+        return { key, sizeBytes: body.length, etag };
+      } catch (error) {
+        if (!(error instanceof PutThreadFailure)) throw error;
+        // A broken thread is a bug, not weather: send from here from now on, and say so once.
+        this.putThread = undefined;
+        process.emitWarning(`${error.message}; the S3 store sends its PUTs from the main thread from now on`, 'DisklessKafkaWarning');
+      }
+    }
+    try {
+      const output = await this.client.send(putObjectCommand(this.bucket, this.fullKey(key), body, knownCrc32c ?? crc32c(body), condition));
+      return { key, sizeBytes: body.length, etag: output.ETag ?? '' };
     } catch (error) {
       if (isPreconditionFailure(error)) throw new PreconditionFailedError(key, { cause: error });
       throw error;
-    }
-  }
-
-  /** Bytes this thread copied into shared memory for the PUT thread (pieces that were not there already). */
-  get bytesSharedByCopy(): number {
-    return this.copiedForThread;
-  }
-
-  /** Undefined when the thread is broken: the caller sends the PUT itself (and every later one). */
-  private async putFromThread(thread: S3PutThread, key: string, pieces: readonly Buffer[], crc: number): Promise<ObjectInfo | undefined> {
-    const shared = this.sharedBodies.share(pieces);
-    this.copiedForThread += shared.copiedBytes;
-    try {
-      const etag = await thread.put(this.bucket, this.fullKey(key), shared.pieces, crc);
-      this.threadPuts++;
-      return { key, sizeBytes: bodyBytes(shared.pieces), etag };
-    } catch (error) {
-      if (!(error instanceof PutThreadFailure)) throw error;
-      // A broken thread is a bug, not weather: send from here from now on, and say so once.
-      if (this.putThread === thread) this.putThread = undefined;
-      process.emitWarning(`${error.message}; the S3 store sends its PUTs from the main thread from now on`, 'DisklessKafkaWarning');
-      return undefined;
-    } finally {
-      shared.release();
     }
   }
 
@@ -232,35 +215,18 @@ function isNotFound(error: unknown): boolean {
 }
 
 /**
- * Shared-memory buffers for the pieces of a body that are not in shared memory, reused: those
- * pieces can be large (payloads read back from the WAL), and reusing a few buffers spares the
- * garbage collector megabytes of external memory per upload. (V8 copies into shared memory a
- * little slower than into plain memory: only what the thread needs is copied here.)
+ * Shared-memory buffers for bodies given in pieces, reused: object bodies are large and
+ * short-lived, and reusing a few spares the garbage collector megabytes of external memory per
+ * upload. (V8 copies into shared memory with relaxed atomic stores, slower than memcpy: only
+ * bodies the thread sends are gathered here.)
  */
 class SharedBodyPool {
   private static readonly KEPT = 4;
   private static readonly GRANULE_BYTES = 4 << 20;
   private readonly free: Buffer[] = [];
 
-  /**
-   * The pieces as the PUT thread can read them: those in shared memory as they are, the others
-   * copied, in order, into one pooled buffer, which `release` takes back once the PUT is over.
-   */
-  share(pieces: readonly Buffer[]): { pieces: Buffer[]; copiedBytes: number; release: () => void } {
-    const unshared = pieces.filter((piece) => !(piece.buffer instanceof SharedArrayBuffer));
-    if (unshared.length === 0) return { pieces: [...pieces], copiedBytes: 0, release: () => {} };
-    const copied = this.gather(unshared);
-    let at = 0;
-    const shared = pieces.map((piece) => {
-      if (piece.buffer instanceof SharedArrayBuffer) return piece;
-      const view = copied.subarray(at, at + piece.length);
-      at += piece.length;
-      return view;
-    });
-    return { pieces: shared, copiedBytes: copied.length, release: () => this.release(copied) };
-  }
-
-  private gather(pieces: readonly Buffer[]): Buffer {
+  /** The pieces, in order, in one pooled buffer. */
+  gather(pieces: readonly Buffer[]): Buffer {
     const bytes = bodyBytes(pieces);
     const index = this.free.findIndex((buffer) => buffer.length >= bytes);
     const size = Math.ceil(Math.max(bytes, 1) / SharedBodyPool.GRANULE_BYTES) * SharedBodyPool.GRANULE_BYTES;
@@ -270,8 +236,9 @@ class SharedBodyPool {
     return buffer.subarray(0, bytes);
   }
 
-  private release(body: Buffer): void {
-    if (this.free.length >= SharedBodyPool.KEPT) return;
+  /** Takes a gathered body back once its PUT is over (plain buffers are left to the collector). */
+  release(body: Buffer): void {
+    if (!(body.buffer instanceof SharedArrayBuffer) || this.free.length >= SharedBodyPool.KEPT) return;
     this.free.push(Buffer.from(body.buffer, body.byteOffset, body.buffer.byteLength - body.byteOffset));
   }
 }

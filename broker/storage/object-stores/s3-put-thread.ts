@@ -4,10 +4,9 @@
  * the event loop that serves the clients (about 1 CPU-second per GiB uploaded against an S3
  * endpoint over HTTPS, `docs/performance.md`).
  *
- * - The body comes in pieces, each in shared memory (a SharedArrayBuffer: the log cache's ring,
- *   or the store's pool), so that postMessage shares it instead of copying it; the thread joins
- *   the pieces into one buffer (the SDK retries a PUT by sending its body again), off the event
- *   loop. The caller must not change the pieces until put() settles.
+ * - A body in a SharedArrayBuffer (the uploader pools them so) is shared with the thread, not
+ *   copied; any other body is copied once by postMessage. The caller must not change the body
+ *   until put() settles.
  * - S3's answers come back as they are: the ETag, or the error's name, message and HTTP status,
  *   so that the caller's retry decisions are the same as for a PUT on its own thread.
  * - The thread starts on the first PUT and stops after a while without any, and never keeps the
@@ -26,8 +25,7 @@ export interface PutRequest {
   readonly id: number;
   readonly bucket: string;
   readonly key: string;
-  /** Views of shared memory, in order. */
-  readonly pieces: readonly Uint8Array[];
+  readonly body: Uint8Array;
   readonly crc32c: number;
 }
 
@@ -71,16 +69,14 @@ export class S3PutThread {
 
   constructor(private readonly settings: S3ClientSettings) {}
 
-  /** PUTs the pieces, joined, under `key` in `bucket` from the thread; resolves with the ETag. */
-  put(bucket: string, key: string, pieces: readonly Buffer[], crc32c: number): Promise<string> {
-    const unshared = pieces.findIndex((piece) => !(piece.buffer instanceof SharedArrayBuffer));
-    if (unshared >= 0) throw new TypeError(`piece ${unshared} of ${key} is not in shared memory: the thread would get a copy of its whole buffer`);
+  /** PUTs `body` under `key` in `bucket` from the thread; resolves with the ETag. */
+  put(bucket: string, key: string, body: Buffer, crc32c: number): Promise<string> {
     const worker = this.worker ?? this.start();
     clearTimeout(this.idleTimer);
     const id = this.nextId++;
     const answered = new Promise<string>((resolve, reject) => this.waiting.set(id, { worker, resolve, reject }));
     worker.ref();
-    const request: PutRequest = { id, bucket, key, pieces, crc32c };
+    const request: PutRequest = { id, bucket, key, body, crc32c };
     worker.postMessage(request);
     return answered;
   }

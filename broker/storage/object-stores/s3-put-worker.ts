@@ -1,7 +1,6 @@
 /**
  * The S3 PUT thread's code (see s3-put-thread.ts): an S3 client of its own, one PUT per message,
- * its pieces joined here (off the event loop), answered with the ETag or with the error's name,
- * message and HTTP status.
+ * answered with the ETag or with the error's name, message and HTTP status.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createS3Client, putObjectCommand, type S3ClientSettings } from './s3-client';
@@ -11,9 +10,8 @@ const client = createS3Client(workerData as S3ClientSettings);
 const port = parentPort!;
 
 async function put(request: PutRequest): Promise<PutAnswer> {
-  const { id, bucket, key, pieces, crc32c } = request;
+  const { id, bucket, key, body, crc32c } = request;
   try {
-    const body = pieces.length === 1 ? pieces[0] : Buffer.concat(pieces);
     const output = await client.send(putObjectCommand(bucket, key, body, crc32c));
     return { id, etag: output.ETag ?? '' };
   } catch (error) {

@@ -46,28 +46,3 @@ test('produce, stop, lose the WAL, restart on the same bucket, read everything b
   const index = decodeDataObjectIndex(await store().get(segment.objectKey));
   expect(index).toContainEqual(expect.objectContaining({ partition: 1, baseOffset: segment.baseOffset, nextOffset: segment.nextOffset, size: segment.size }));
 });
-
-test("large objects go to the PUT thread from the log cache's ring, with no copy of their payloads", async () => {
-  const store = new S3ObjectStore({ bucket: s3.bucket, prefix: 'ring', endpoint: s3.endpoint, credentials: s3.credentials });
-  const ringDirs = await tempDirs();
-  const ringEngine = await startEngine(ringDirs, { objectStore: store, uploadSizeMiB: 0.25 });
-  try {
-    await ringEngine.createTopic('ring', 1, {});
-    const values = Array.from({ length: 64 }, (_, i) => `${i}:`.padEnd(16 << 10, String.fromCharCode(97 + (i % 26))));
-    for (const value of values) await produce(ringEngine, 'ring', 0, [value]);
-    await ringEngine.close();
-    expect(store.putsFromThread).toBeGreaterThan(0);
-    // Only the objects' trailers (their indexes) were copied into shared memory for the thread.
-    expect(store.bytesSharedByCopy).toBeGreaterThan(0);
-    expect(store.bytesSharedByCopy).toBeLessThan(ringEngine.statistics.objectBytes / 50);
-    const again = await startEngine(ringDirs, { objectStore: store });
-    try {
-      expect((await readAll(again, 'ring', 0)).map(([, value]) => value)).toEqual(values);
-    } finally {
-      await again.close();
-    }
-  } finally {
-    await store.close();
-    await ringDirs.remove();
-  }
-});
