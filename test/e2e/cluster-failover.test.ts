@@ -8,6 +8,7 @@
  */
 import * as path from 'node:path';
 import {
+  aLeaderOf,
   checkLog,
   ackedBy,
   clientErrors,
@@ -39,13 +40,7 @@ test('kill -9 of a broker under load: no acknowledged record lost, partitions se
   const jsGroup = await startKafkajsGroupReader(cluster.bootstrap, TOPIC, 'failover-readers');
   try {
     await new Promise((resolve) => setTimeout(resolve, 3000));
-    // The victim is a broker that leads partitions of the topic. Not a fixed one: a broker whose
-    // lease the controller had not seen yet when the topic was created may get its whole share
-    // from __consumer_offsets instead (the assignment moves as few partitions as it can).
-    const before = await waitForLeaders(admin, TOPIC, PARTITIONS, () => true);
-    const victimNode = before[0];
-    const victimIndex = cluster.brokers.findIndex((broker) => broker.spec.nodeId === victimNode);
-    expect(victimIndex).not.toBe(-1);
+    const { node: victimNode, index: victimIndex, others: survivors, leaders: before } = await aLeaderOf(cluster, admin, TOPIC, PARTITIONS);
     const victimPartitions = before.flatMap((leader, p) => (leader === victimNode ? [p] : []));
     const ackedBeforeKill = ackedBy(producer).length + jsLoad.acked.length;
 
@@ -64,7 +59,6 @@ test('kill -9 of a broker under load: no acknowledged record lost, partitions se
     const probeAcks = probes.map(([result], i) => ({ v: `probe-${victimPartitions[i]}`, p: result.partition, o: Number(result.baseOffset) }));
 
     const deadLogs = await cluster.logLines(victimIndex);
-    const survivors = cluster.brokers.flatMap((_, i) => (i === victimIndex ? [] : [i]));
     const survivorLogs = (await Promise.all(survivors.map((i) => cluster.logLines(i)))).flat();
     const fenced = survivorLogs.find((l) => l.msg === 'fenced a broker whose lease lapsed');
     const replays = survivorLogs.filter((l) => l.msg === 'replayed WAL records of a failed broker' && l.topic === TOPIC);

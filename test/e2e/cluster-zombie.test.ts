@@ -11,6 +11,7 @@ import { ProduceRequest, ProduceResponse } from '../../broker/protocol/messages/
 import { buildRecordBatch } from '../../broker/protocol/record-batch';
 import { WireClient } from '../support/wire-client';
 import {
+  aLeaderOf,
   ackedBy,
   checkLog,
   clientErrors,
@@ -33,12 +34,7 @@ const fixture = useCluster('zombie', { topic: { name: TOPIC, partitions: PARTITI
 
 test('a paused broker whose partitions moved acknowledges nothing when it resumes, and exits fenced', async () => {
   const { cluster, admin } = fixture;
-  // The zombie is a broker that leads partitions of the topic, not a fixed one: which brokers do
-  // depends on when each joined (see cluster-failover.test.ts).
-  const zombieNode = (await waitForLeaders(admin, TOPIC, PARTITIONS, () => true))[0];
-  const zombieIndex = cluster.brokers.findIndex((broker) => broker.spec.nodeId === zombieNode);
-  expect(zombieIndex).not.toBe(-1);
-  const awakeIndexes = cluster.brokers.flatMap((_, i) => (i === zombieIndex ? [] : [i]));
+  const { node: zombieNode, index: zombieIndex, others: awakeIndexes } = await aLeaderOf(cluster, admin, TOPIC, PARTITIONS);
   // While the zombie sleeps, this admin talks only to the two brokers that stay awake.
   const awake = kafka(awakeIndexes.map((i) => cluster.bootstrap[i]), 'zombie-awake-admin').admin();
   await awake.connect();

@@ -31,15 +31,13 @@ export function useCluster(
   name: string,
   options: {
     readonly topic?: { readonly name: string; readonly partitions: number };
-    /** Which brokers the admin may talk to (e.g. not the one a test pauses). */
-    readonly adminBrokers?: (bootstrap: string[]) => string[];
     readonly cluster?: ClusterProcessOptions;
   } = {},
 ): ClusterFixture {
   const fixture = {} as { cluster: ClusterProcess; admin: Admin };
   beforeAll(async () => {
     fixture.cluster = await ClusterProcess.start({ brokers: 3, leaseMs: TEST_LEASE_MS, leaseRenewMs: 500, clusterPollMs: 200, ...options.cluster });
-    fixture.admin = kafka((options.adminBrokers ?? ((all) => all))(fixture.cluster.bootstrap), `${name}-admin`).admin();
+    fixture.admin = kafka(fixture.cluster.bootstrap, `${name}-admin`).admin();
     await fixture.admin.connect();
     // Listening is not membership: create topics once every broker has joined, so the assignment
     // spreads them over all three.
@@ -241,6 +239,27 @@ export async function waitForLeaders(admin: Admin, topic: string, partitions: nu
     if (Date.now() > deadline) throw new Error(`partitions of ${topic} did not all get a suitable leader in ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/**
+ * A broker that leads partitions of `topic` (that of partition 0): its node id, its index in the
+ * cluster, the other brokers' indexes, and every partition's leader. Tests that stop a broker pick
+ * it this way rather than by index: a broker whose lease the controller had not seen yet when the
+ * topic was created may get its whole share from __consumer_offsets instead (the assignment moves
+ * as few partitions as it can; docs/architecture.md).
+ */
+export async function aLeaderOf(
+  cluster: ClusterProcess,
+  admin: Admin,
+  topic: string,
+  partitions: number,
+): Promise<{ node: number; index: number; others: number[]; leaders: number[] }> {
+  const leaders = await waitForLeaders(admin, topic, partitions, () => true);
+  const node = leaders[0];
+  const index = cluster.brokers.findIndex((broker) => broker.spec.nodeId === node);
+  if (index === -1) throw new Error(`partition 0 of ${topic} is led by node ${node}, which is not one of the cluster's brokers`);
+  const others = cluster.brokers.flatMap((_, i) => (i === index ? [] : [i]));
+  return { node, index, others, leaders };
 }
 
 /** Waits until broker `node` leads at least one partition (assignment moves may be under way); returns the leaders. */
