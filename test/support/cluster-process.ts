@@ -6,12 +6,13 @@
  * Tests must call `stop()` (afterAll): it resumes paused brokers, sends SIGTERM, and kills what is
  * still running after a while, then removes the directory.
  */
+import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { LocalBrokerProcess, localBrokerSpecs, waitForPort } from '../../broker/cluster/local-cluster';
+import { LocalBrokerProcess, localBrokerSpecs } from '../../broker/cluster/local-cluster';
 
 export interface ClusterProcessOptions {
   /** @default 3 */
@@ -36,6 +37,30 @@ async function freePort(): Promise<number> {
       const { port } = server.address() as { port: number };
       server.close(() => resolve(port));
     });
+  });
+}
+
+/** Resolves when the child prints its "broker started" log line; rejects if it exits first or after timeoutMs. */
+function waitForStartedLine(child: ChildProcess, nodeId: number, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let pending = '';
+    const settle = (error?: Error): void => {
+      clearTimeout(timer);
+      child.stdout!.off('data', onData);
+      child.off('exit', onExit);
+      if (error) reject(error);
+      else resolve();
+    };
+    const onData = (chunk: Buffer): void => {
+      const lines = (pending + chunk.toString('utf8')).split('\n');
+      pending = lines.pop()!;
+      if (lines.some((line) => line.startsWith('{') && (JSON.parse(line) as { msg?: unknown }).msg === 'broker started')) settle();
+    };
+    const onExit = (code: number | null, signal: string | null): void =>
+      settle(new Error(`broker ${nodeId} exited (code ${code}, signal ${signal}) before logging "broker started"`));
+    const timer = setTimeout(() => settle(new Error(`broker ${nodeId} did not log "broker started" within ${timeoutMs} ms`)), timeoutMs);
+    child.stdout!.on('data', onData);
+    child.once('exit', onExit);
   });
 }
 
@@ -108,7 +133,11 @@ export class ClusterProcess {
       .map((line) => JSON.parse(line) as Record<string, unknown>);
   }
 
-  /** (Re)starts broker `index` and waits until it listens. */
+  /**
+   * (Re)starts broker `index` and waits until it has logged "broker started" and that line is in
+   * its log file. The port opens earlier, before storage starts, and a broker can lead partitions
+   * before that line: a test that reads the log after seeing the broker serve would race it.
+   */
   async startBroker(index: number): Promise<void> {
     const broker = this.brokers[index];
     const child = broker.start();
@@ -119,7 +148,11 @@ export class ClusterProcess {
     }
     child.stdout!.pipe(stream, { end: false });
     child.stderr!.pipe(stream, { end: false });
-    await waitForPort('127.0.0.1', broker.spec.port, 60_000);
+    await waitForStartedLine(child, broker.spec.nodeId, 60_000);
+    // The pipe wrote the line into the stream before this listener saw it; an empty write after it
+    // completes once the line is in the file.
+    const log = stream;
+    await new Promise<void>((resolve, reject) => log.write('', (error) => (error ? reject(error) : resolve())));
   }
 
   signal(index: number, signal: NodeJS.Signals): void {
