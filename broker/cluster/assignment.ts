@@ -11,6 +11,11 @@
  *    partitions needed to give it its share move, taken from the fullest brokers.
  * 4. Zones: the partitions of each topic are spread over the zones as evenly as the counts allow,
  *    so losing a zone affects every topic a little rather than some topics entirely.
+ * 5. Brokers: the partitions of each topic are spread over the brokers, so a topic's traffic uses
+ *    them all. Placement alone can miss this when a broker's room is filled by other partitions
+ *    (a broker that joins as __consumer_offsets is created takes its whole share from it), so a
+ *    last pass swaps, one partition of the topic against one that moves this round anyway. That
+ *    moves a kept partition only off a broker holding more than its fair share of the topic.
  * Consumer groups need no separate rule: a group is coordinated by the owner of its
  * __consumer_offsets partition, which is assigned like any other.
  *
@@ -94,7 +99,77 @@ export function assignPartitions(input: AssignmentInput): Map<string, number> {
     // Capacities add up to the partition count, so some broker always has room.
     give(partition, best!.epoch);
   }
+
+  narrowTopicSpread(partitions, brokers, assignment, spread, input.current);
   return assignment;
+}
+
+/**
+ * Swaps that narrow each topic's spread over the brokers, until none is left. A swap: a broker
+ * holding two or more partitions of a topic beyond another gives one of them (one that moves this
+ * round anyway if it has such, else a kept one, but only from above floor(topic partitions /
+ * brokers)) and takes back a partition the other broker receives this round, of a topic that the
+ * other broker holds more of. So a swap costs at most one hand-off beyond what placement decided.
+ * Loads do not change; neither topic's spread over brokers or zones widens, and the first one's
+ * narrows, so the swaps end.
+ */
+function narrowTopicSpread(
+  partitions: readonly PartitionRef[],
+  brokers: readonly AssignableBroker[],
+  assignment: Map<string, number>,
+  spread: TopicSpread,
+  current: ReadonlyMap<string, number>,
+): void {
+  const topicSize = new Map<string, number>();
+  // The partitions each broker holds of each topic, in partition order.
+  const held = new Map<number, Map<string, PartitionRef[]>>(brokers.map((b) => [b.epoch, new Map()]));
+  for (const p of partitions) {
+    topicSize.set(p.topic, (topicSize.get(p.topic) ?? 0) + 1);
+    const byTopic = held.get(assignment.get(partitionKey(p.topic, p.partition))!)!;
+    byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p]);
+  }
+  const keptBy = (p: PartitionRef, epoch: number): boolean => current.get(partitionKey(p.topic, p.partition)) === epoch;
+  // Moving one partition of `topic` between the two brokers leaves the topic no wider spread.
+  const narrows = (topic: string, from: AssignableBroker, to: AssignableBroker, margin: number): boolean =>
+    spread.onBroker(topic, from.epoch) - spread.onBroker(topic, to.epoch) >= margin &&
+    (from.zone === to.zone || spread.inZone(topic, from.zone) - spread.inZone(topic, to.zone) >= 1);
+  const move = (p: PartitionRef, from: number, to: number): void => {
+    const list = held.get(from)!.get(p.topic)!;
+    list.splice(list.indexOf(p), 1);
+    const target = held.get(to)!;
+    target.set(p.topic, [...(target.get(p.topic) ?? []), p].sort(comparePartitions));
+    assignment.set(partitionKey(p.topic, p.partition), to);
+    spread.move(p.topic, from, to);
+  };
+  const swapOnce = (topic: string): boolean => {
+    const fairShare = Math.floor(topicSize.get(topic)! / brokers.length);
+    for (const fuller of brokers) {
+      const own = held.get(fuller.epoch)!.get(topic) ?? [];
+      // A kept partition leaves only a broker above its fair share of the topic.
+      const give = own.find((p) => !keptBy(p, fuller.epoch)) ?? (own.length > fairShare ? own[own.length - 1] : undefined);
+      if (give === undefined) continue;
+      for (const emptier of brokers) {
+        if (!narrows(topic, fuller, emptier, 2)) continue;
+        let take: PartitionRef | undefined;
+        for (const [other, list] of held.get(emptier.epoch)!) {
+          if (other === topic || (take !== undefined && other > take.topic) || !narrows(other, emptier, fuller, 1)) continue;
+          take = list.find((p) => !keptBy(p, emptier.epoch)) ?? take;
+        }
+        if (take === undefined) continue;
+        move(give, fuller.epoch, emptier.epoch);
+        move(take, emptier.epoch, fuller.epoch);
+        return true;
+      }
+    }
+    return false;
+  };
+  const topics = [...topicSize.keys()];
+  for (let swapped = true; swapped; ) {
+    swapped = false;
+    for (const topic of topics) {
+      while (swapOnce(topic)) swapped = true;
+    }
+  }
 }
 
 /**
@@ -177,8 +252,14 @@ class TopicSpread {
   }
 
   add(topic: string, epoch: number): void {
-    this.bump(`z:${this.zoneOf.get(epoch)}:${topic}`);
-    this.bump(`b:${epoch}:${topic}`);
+    this.bump(`z:${this.zoneOf.get(epoch)}:${topic}`, 1);
+    this.bump(`b:${epoch}:${topic}`, 1);
+  }
+
+  move(topic: string, from: number, to: number): void {
+    this.bump(`z:${this.zoneOf.get(from)}:${topic}`, -1);
+    this.bump(`b:${from}:${topic}`, -1);
+    this.add(topic, to);
   }
 
   inZone(topic: string, zone: string | null): number {
@@ -189,8 +270,8 @@ class TopicSpread {
     return this.counts.get(`b:${epoch}:${topic}`) ?? 0;
   }
 
-  private bump(key: string): void {
-    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+  private bump(key: string, by: number): void {
+    this.counts.set(key, (this.counts.get(key) ?? 0) + by);
   }
 }
 

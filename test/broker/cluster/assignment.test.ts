@@ -34,6 +34,42 @@ function prng(seed: number): () => number {
   };
 }
 
+/**
+ * Minimal movement: a live broker gives up partitions only beyond its share of the whole (balance)
+ * or beyond floor(topic partitions / brokers) of a topic (that topic's spread).
+ */
+function expectMinimalMovement(
+  partitions: readonly PartitionRef[],
+  brokers: readonly AssignableBroker[],
+  current: ReadonlyMap<string, number>,
+  next: ReadonlyMap<string, number>,
+): void {
+  const share = Math.ceil(partitions.length / brokers.length);
+  const topicSizes = new Map<string, number>();
+  for (const p of partitions) topicSizes.set(p.topic, (topicSizes.get(p.topic) ?? 0) + 1);
+  for (const broker of brokers) {
+    const heldBefore = [...current].filter(([, owner]) => owner === broker.epoch).map(([key]) => key);
+    const givenUp = heldBefore.filter((key) => next.get(key) !== broker.epoch).length;
+    let beyondTopicShares = 0;
+    for (const [name, size] of topicSizes) {
+      const held = heldBefore.filter((key) => key.startsWith(`${name}/`)).length;
+      beyondTopicShares += Math.max(0, held - Math.floor(size / brokers.length));
+    }
+    expect(givenUp).toBeLessThanOrEqual(Math.max(0, heldBefore.length - share + 1) + beyondTopicShares);
+  }
+}
+
+/** Random small inputs: 2 to 5 brokers in up to 3 zones, 1 to 3 topics, owners live, gone (epoch 9) or none. */
+function randomInput(random: () => number): { partitions: PartitionRef[]; brokers: AssignableBroker[]; current: Map<string, number> } {
+  const brokers = Array.from({ length: 2 + Math.floor(random() * 4) }, (_, i) => ({ epoch: i + 1, zone: `z${Math.floor(random() * 3)}` }));
+  const partitions = Array.from({ length: 1 + Math.floor(random() * 3) }, (_, t) => topic(`t${t}`, 1 + Math.floor(random() * 6))).flat();
+  const current = new Map<string, number>();
+  for (const p of partitions) {
+    if (random() < 0.7) current.set(partitionKey(p.topic, p.partition), random() < 0.8 ? 1 + Math.floor(random() * brokers.length) : 9);
+  }
+  return { partitions, brokers, current };
+}
+
 describe('assignPartitions', () => {
   test('no brokers: nothing is assigned', () => {
     expect(assignPartitions({ partitions: topic('t', 3), brokers: [], current: new Map() }).size).toBe(0);
@@ -106,6 +142,67 @@ describe('assignPartitions', () => {
     expect(moved(before, after)).toHaveLength(20);
   });
 
+  test('a broker that joins as __consumer_offsets is created still gets a share of an existing topic', () => {
+    // The broker's whole room is taken by the new partitions: placement alone leaves the topic on
+    // two brokers (how cluster-failover once found its topic on brokers 1 and 3 only).
+    const failover = topic('failover', 6);
+    const before = new Map(failover.map((p) => [partitionKey(p.topic, p.partition), p.partition < 3 ? 4 : 12]));
+    const partitions = [...topic('__consumer_offsets', 50), ...failover];
+    const after = assignPartitions({ partitions, brokers: threeZones, current: before });
+    const failoverOwners = failover.map((p) => after.get(partitionKey(p.topic, p.partition))!);
+    expect(countsByOwner(new Map(failoverOwners.map((o, i) => [String(i), o])))).toEqual(new Map([[4, 2], [9, 2], [12, 2]]));
+    // One of the topic's partitions moves from each of the two brokers, nothing more of it.
+    expect(moved(before, after).filter((key) => key.startsWith('failover/'))).toHaveLength(2);
+    expect([...countsByOwner(after).values()].sort()).toEqual([18, 19, 19]);
+    // And the result is stable: computed again, nothing moves.
+    expect(moved(after, assignPartitions({ partitions, brokers: threeZones, current: after }))).toEqual([]);
+  });
+
+  test('swapping for a topic\'s spread over brokers never unbalances a topic over the zones', () => {
+    // Zone a has three brokers, zone b two; broker 6 is gone and two partitions are new. Each
+    // topic ends up spread over the zones as evenly as its count allows.
+    const brokers: AssignableBroker[] = [
+      { epoch: 1, zone: 'a' },
+      { epoch: 2, zone: 'b' },
+      { epoch: 3, zone: 'a' },
+      { epoch: 4, zone: 'b' },
+      { epoch: 5, zone: 'a' },
+    ];
+    const current = new Map<string, number>([
+      ['t0/0', 5], ['t0/2', 2], ['t0/3', 3], ['t0/4', 5], ['t1/0', 1], ['t1/2', 4], ['t0/1', 6],
+    ]);
+    const after = assignPartitions({ partitions: [...topic('t0', 6), ...topic('t1', 3)], brokers, current });
+    const zoneCounts = (name: string) => {
+      const counts = new Map<string, number>([['a', 0], ['b', 0]]);
+      for (const [key, owner] of after) {
+        if (!key.startsWith(`${name}/`)) continue;
+        const zone = brokers.find((b) => b.epoch === owner)!.zone!;
+        counts.set(zone, counts.get(zone)! + 1);
+      }
+      return counts;
+    };
+    expect(zoneCounts('t0')).toEqual(new Map([['a', 3], ['b', 3]]));
+    expect(Math.abs(zoneCounts('t1').get('a')! - zoneCounts('t1').get('b')!)).toBe(1);
+  });
+
+  test('a swap takes a kept partition only from a broker above its fair share of the topic', () => {
+    // Broker 4 is gone; three partitions are new. t2 sits 4/2/0 on brokers 3/2/1: a swap may move
+    // one of broker 3's four, but not one of broker 2's two (floor(6 / 3) = 2, its fair share).
+    const brokers: AssignableBroker[] = [
+      { epoch: 1, zone: 'b' },
+      { epoch: 2, zone: 'b' },
+      { epoch: 3, zone: 'a' },
+    ];
+    const partitions = [...topic('t0', 4), ...topic('t1', 3), ...topic('t2', 6)];
+    const current = new Map<string, number>([
+      ['t0/1', 1], ['t0/2', 1], ['t0/3', 2], ['t1/1', 4], ['t1/2', 4],
+      ['t2/0', 2], ['t2/1', 3], ['t2/2', 3], ['t2/3', 3], ['t2/4', 3], ['t2/5', 2],
+    ]);
+    const after = assignPartitions({ partitions, brokers, current });
+    expect(moved(current, after).filter((key) => current.get(key) === 2)).toEqual([]);
+    expectMinimalMovement(partitions, brokers, current, after);
+  });
+
   test('a restarted broker (new epoch, same zone) gets a share back', () => {
     const partitions = topic('t', 9);
     const before = assignPartitions({ partitions, brokers: threeZones, current: new Map() });
@@ -141,18 +238,34 @@ describe('assignPartitions', () => {
       // Balanced.
       const counts = brokers.map((b) => countsByOwner(next).get(b.epoch) ?? 0);
       expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(1);
-      // Minimal movement: a partition whose owner is live moves only off a broker above its share.
-      const share = Math.ceil(partitions.length / brokers.length);
-      const keptCounts = new Map<number, number>();
-      for (const [key, owner] of next) {
-        const previous = current.get(key);
-        if (previous === owner) keptCounts.set(owner, (keptCounts.get(owner) ?? 0) + 1);
-      }
-      for (const broker of brokers) {
-        const heldBefore = [...current.values()].filter((o) => o === broker.epoch).length;
-        expect(keptCounts.get(broker.epoch) ?? 0).toBeGreaterThanOrEqual(Math.min(heldBefore, share - 1));
-      }
+      expectMinimalMovement(partitions, brokers, current, next);
+      // Stable: computed again with nothing changed, nothing moves.
+      expect(moved(next, assignPartitions({ partitions, brokers, current: next }))).toEqual([]);
       current = next;
+    }
+  });
+  test('property: from arbitrary starting points, balanced and complete with minimal movement', () => {
+    const random = prng(7);
+    for (let round = 0; round < 3000; round++) {
+      const { partitions, brokers, current } = randomInput(random);
+      const next = assignPartitions({ partitions, brokers, current });
+      expect(next.size).toBe(partitions.length);
+      const counts = brokers.map((b) => countsByOwner(next).get(b.epoch) ?? 0);
+      expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(1);
+      expectMinimalMovement(partitions, brokers, current, next);
+    }
+  });
+
+  test('property: a complete, balanced assignment over live brokers is kept as it is, however its topics are spread', () => {
+    // No hand-off without a change of brokers or partitions: spreading a topic only uses partitions
+    // that move anyway.
+    const random = prng(11);
+    for (let round = 0; round < 1000; round++) {
+      const { partitions, brokers } = randomInput(random);
+      // Deal the partitions round-robin over brokers in a random order: balanced, randomly spread.
+      const order = [...partitions].sort(() => random() - 0.5);
+      const current = new Map(order.map((p, i) => [partitionKey(p.topic, p.partition), brokers[i % brokers.length].epoch]));
+      expect(moved(current, assignPartitions({ partitions, brokers, current }))).toEqual([]);
     }
   });
 });
