@@ -120,15 +120,20 @@ function narrowTopicSpread(
   spread: TopicSpread,
   current: ReadonlyMap<string, number>,
 ): void {
+  const keptBy = (p: PartitionRef, epoch: number): boolean => current.get(partitionKey(p.topic, p.partition)) === epoch;
+  // Swaps take back only partitions that move this round: with none, there is nothing to do (the
+  // controller recomputes the assignment on every tick, and most ticks change nothing).
+  if (partitions.every((p) => keptBy(p, assignment.get(partitionKey(p.topic, p.partition))!))) return;
   const topicSize = new Map<string, number>();
   // The partitions each broker holds of each topic, in partition order.
   const held = new Map<number, Map<string, PartitionRef[]>>(brokers.map((b) => [b.epoch, new Map()]));
   for (const p of partitions) {
     topicSize.set(p.topic, (topicSize.get(p.topic) ?? 0) + 1);
     const byTopic = held.get(assignment.get(partitionKey(p.topic, p.partition))!)!;
-    byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p]);
+    const list = byTopic.get(p.topic);
+    if (list === undefined) byTopic.set(p.topic, [p]);
+    else list.push(p);
   }
-  const keptBy = (p: PartitionRef, epoch: number): boolean => current.get(partitionKey(p.topic, p.partition)) === epoch;
   // Moving one partition of `topic` between the two brokers leaves the topic no wider spread.
   const narrows = (topic: string, from: AssignableBroker, to: AssignableBroker, margin: number): boolean =>
     spread.onBroker(topic, from.epoch) - spread.onBroker(topic, to.epoch) >= margin &&
@@ -142,6 +147,8 @@ function narrowTopicSpread(
     spread.move(p.topic, from, to);
   };
   const swapOnce = (topic: string): boolean => {
+    const counts = brokers.map((b) => spread.onBroker(topic, b.epoch));
+    if (Math.max(...counts) - Math.min(...counts) < 2) return false; // already spread: the common case
     const fairShare = Math.floor(topicSize.get(topic)! / brokers.length);
     for (const fuller of brokers) {
       const own = held.get(fuller.epoch)!.get(topic) ?? [];
