@@ -66,6 +66,7 @@ function waitForStartedLine(child: ChildProcess, nodeId: number, timeoutMs: numb
 
 export class ClusterProcess {
   private readonly logStreams = new Map<number, WriteStream>();
+  private readonly outputClosed = new Map<number, Promise<void>>();
 
   private constructor(
     readonly dataDir: string,
@@ -124,8 +125,12 @@ export class ClusterProcess {
     return path.join(this.dataDir, 'logs', `broker-${this.brokers[index].spec.nodeId}.log`);
   }
 
-  /** The broker's JSON log lines so far (all its incarnations), parsed. */
+  /**
+   * The broker's JSON log lines so far (all its incarnations), parsed: every line this process has
+   * received from it, including those still being written to the file.
+   */
   async logLines(index: number): Promise<Record<string, unknown>[]> {
+    await this.flushLog(index);
     const text = await readFile(this.logFile(index), 'utf8').catch(() => '');
     return text
       .split('\n')
@@ -148,19 +153,29 @@ export class ClusterProcess {
     }
     child.stdout!.pipe(stream, { end: false });
     child.stderr!.pipe(stream, { end: false });
+    // 'exit' can come before the last output is read from the pipes; 'close' comes after.
+    this.outputClosed.set(index, new Promise((resolve) => child.once('close', () => resolve())));
     await waitForStartedLine(child, broker.spec.nodeId, 60_000);
-    // The pipe wrote the line into the stream before this listener saw it; an empty write after it
-    // completes once the line is in the file.
-    const log = stream;
-    await new Promise<void>((resolve, reject) => log.write('', (error) => (error ? reject(error) : resolve())));
+    // The pipe wrote the line into the stream before this listener saw it.
+    await this.flushLog(index);
+  }
+
+  /** Resolves once everything written to the broker's log stream so far is in the file. */
+  private async flushLog(index: number): Promise<void> {
+    const stream = this.logStreams.get(index);
+    // Writes complete in order: an empty one completes after those before it.
+    if (stream !== undefined) await new Promise<void>((resolve, reject) => stream.write('', (error) => (error ? reject(error) : resolve())));
   }
 
   signal(index: number, signal: NodeJS.Signals): void {
     this.brokers[index].signal(signal);
   }
 
-  waitExit(index: number): Promise<number | null> {
-    return this.brokers[index].waitExit();
+  /** Resolves with the exit code once the broker exited and all its output reached this process. */
+  async waitExit(index: number): Promise<number | null> {
+    const code = await this.brokers[index].waitExit();
+    await this.outputClosed.get(index);
+    return code;
   }
 
   /** Resumes paused brokers, asks every broker to drain, kills stragglers, removes the data. */
