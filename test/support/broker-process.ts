@@ -96,7 +96,8 @@ export class BrokerProcess {
     });
     const logs: LogLine[] = [];
     const output: string[] = [];
-    const exited = new Promise<Exit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    // 'close', not 'exit': it comes after the last output was read, so `logs` is complete by then.
+    const exited = new Promise<Exit>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
     const started = new Promise<number>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`broker did not start within ${START_TIMEOUT_MS} ms:\n${output.join('\n')}`)), START_TIMEOUT_MS);
       createInterface({ input: child.stdout }).on('line', (line) => {
