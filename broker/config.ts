@@ -63,6 +63,8 @@ export interface BrokerConfig {
   readonly clusterPollMs: number;
   /** The longest a drain (SIGTERM, Spot notice, lifecycle hook) may take before the broker exits anyway. */
   readonly drainDeadlineMs: number;
+  /** How long a finished incarnation's WAL directory stays (for its node to take over) before it is deleted. */
+  readonly walReclaimAfterMs: number;
   /** 'auto' (the EC2 instance metadata service, if it answers), 'off', or the service's URL. */
   readonly instanceMetadata: string;
   /** The Auto Scaling termination lifecycle hook the drain completes. */
@@ -383,6 +385,13 @@ const OPTIONS: { [K in keyof BrokerConfig]: OptionSpec<K> } = {
     description: 'cluster: a drain that takes longer exits without handing off (the WAL is replayed instead)',
     defaultText: '90000',
     parse: withDefault(90_000, integer(1_000, 3_600_000)),
+  },
+  walReclaimAfterMs: {
+    key: 'walReclaimAfterMs',
+    valueName: 'MS',
+    description: 'cluster: the WAL directory of a crashed, fenced or left broker, once replayed, is deleted after this long unless its node id took it over',
+    defaultText: '600000',
+    parse: withDefault(600_000, integer(0, 7 * 24 * 3_600_000)),
   },
   instanceMetadata: {
     key: 'instanceMetadata',

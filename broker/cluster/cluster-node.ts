@@ -9,7 +9,7 @@
  *   owner asked to move it     -> quiescePartition (stop, upload), then append `partition-released`
  *   no longer owner            -> dropPartition, and tell listeners (the group coordinator)
  * A restarted node serves nothing until its previous incarnation's WAL records have been replayed
- * (ClusterState.walReusable): the new incarnation writes to the same WAL directory.
+ * (ClusterState.walReusable): the new incarnation takes that WAL directory over.
  *
  * Fenced: when a renewal finds its number taken by a fence, or the log says this epoch was fenced,
  * the broker stops acknowledging at once and calls `onFenced` (the process exits without uploading:

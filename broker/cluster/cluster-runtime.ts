@@ -7,7 +7,8 @@
  * - the live ClusterView for the protocol layer;
  * - the drain (SIGTERM, Spot interruption notice, Auto Scaling termination), which ends by deleting
  *   the broker's WAL directory, and the exit of a fenced broker (without uploading: its WAL
- *   belongs to the replay now).
+ *   belongs to the replay now);
+ * - while this broker is the controller, the deletion of finished incarnations' WAL directories.
  */
 import type { Logger } from 'pino';
 import type { BrokerConfig } from '../config';
@@ -24,6 +25,7 @@ import { DEFAULT_IMDS_ENDPOINT, InstanceMetadataClient } from './instance-metada
 import { InterruptionWatch } from './interruption-watch';
 import { completeLifecycleAction } from './lifecycle-action';
 import { DEFAULT_LEASE_TIMING, type LeaseTiming, validateTiming } from './timing';
+import { WalReclaimer } from './wal-reclaimer';
 
 /** Exit code of a broker that learned it was fenced; its supervisor starts it again (new epoch). */
 export const FENCED_EXIT_CODE = 75;
@@ -39,6 +41,7 @@ export type ClusterConfig = Pick<
   | 'leaseRenewMs'
   | 'clusterPollMs'
   | 'drainDeadlineMs'
+  | 'walReclaimAfterMs'
   | 'instanceMetadata'
   | 'lifecycleHookName'
   | 'autoScalingGroupName'
@@ -69,6 +72,7 @@ export class ClusterRuntime {
   private host: EnginePartitionHost | undefined;
   private watch: InterruptionWatch | undefined;
   private drain: Drain | undefined;
+  private reclaimTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: ClusterRuntimeOptions) {
     this.logger = options.logger.child({ component: 'cluster' });
@@ -114,6 +118,28 @@ export class ClusterRuntime {
   /** Call once storage.start() resolved: partitions may serve from now on. */
   storageStarted(): void {
     this.host?.engineStarted();
+    this.startReclaimingWalDirectories();
+  }
+
+  /** While this broker is the controller, finished incarnations' WAL directories are deleted (wal-reclaimer.ts). */
+  private startReclaimingWalDirectories(): void {
+    const { walDir, walReclaimAfterMs } = this.options.config;
+    const node = this.requireNode();
+    const metadata = this.storage!.metadata;
+    const reclaimer = new WalReclaimer({ walRoot: walDir, graceMs: walReclaimAfterMs, deleter: `epoch-${node.epoch}`, logger: this.logger });
+    let passing = false;
+    this.reclaimTimer = setInterval(
+      () => {
+        if (passing || !node.isController()) return;
+        passing = true;
+        reclaimer
+          .pass(metadata.state.get(clusterSection))
+          .catch((error: unknown) => this.logger.warn({ err: error, walRoot: walDir }, 'WAL directory reclaim pass failed; the next one tries again'))
+          .finally(() => (passing = false));
+      },
+      Math.min(60_000, Math.max(1_000, walReclaimAfterMs / 4)),
+    );
+    this.reclaimTimer.unref();
   }
 
   get view(): ClusterView {
@@ -180,6 +206,7 @@ export class ClusterRuntime {
 
   private async handOff(): Promise<void> {
     this.watch?.stop();
+    clearInterval(this.reclaimTimer);
     const node = this.requireNode();
     await node.drain(() => this.host!.uploadAll(node.ownedPartitions()));
   }
@@ -188,9 +215,9 @@ export class ClusterRuntime {
    * The drain's clean-up, run only after hand-off and shutdown completed in time: deletes this
    * node's WAL directory, which nobody needs once this epoch left (its records are committed, and
    * older epochs of the node id were replayed or had left before it opened the WAL) and the storage
-   * engine closed the WAL empty. In any doubt the directory stays, and the log says why. A node id
-   * is in use by one process at a time (the instance's address; the local supervisor restarts a
-   * broker after it exited), so no later incarnation is writing into the directory meanwhile.
+   * engine closed the WAL empty. In any doubt the directory stays, and the log says why (and the
+   * controller's reclaimer deletes it later, once the epoch is finished). The directory is this
+   * epoch's own, so no later incarnation is writing into it meanwhile.
    */
   private async removeWal(): Promise<void> {
     const node = this.requireNode();

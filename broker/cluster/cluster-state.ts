@@ -184,11 +184,18 @@ export class ClusterState {
   walReusable(epoch: number): boolean {
     const self = this.brokerByEpoch.get(epoch);
     if (self === undefined) return false;
-    const older = this.brokers().filter((b) => b.nodeId === self.nodeId && b.epoch < epoch);
-    if (older.some((b) => b.status === 'active')) return false;
-    const olderEpochs = new Set(older.map((b) => b.epoch));
+    return this.brokers().every((b) => b.nodeId !== self.nodeId || b.epoch >= epoch || this.walFinished(b.epoch));
+  }
+
+  /**
+   * True when nobody needs epoch `epoch`'s WAL any more: the epoch is fenced or left, and no
+   * partition waits for a replay of it. Unknown epochs are not finished (nothing is known of them).
+   */
+  walFinished(epoch: number): boolean {
+    const broker = this.brokerByEpoch.get(epoch);
+    if (broker === undefined || broker.status === 'active') return false;
     for (const state of this.partitionByKey.values()) {
-      if (state.replayFrom.some((e) => olderEpochs.has(e))) return false;
+      if (state.replayFrom.includes(epoch)) return false;
     }
     return true;
   }

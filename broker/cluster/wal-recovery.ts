@@ -6,8 +6,8 @@
  * - Each WAL is opened fresh (replayWal opens new file handles, so NFS close-to-open consistency
  *   shows everything the dead broker fsynced before it stopped) and read from its trim point to the
  *   end of valid framing.
- * - Only records written by the epoch being recovered are taken: a restarted node writes later
- *   incarnations into the same directory, and those are not this partition's history.
+ * - Only records written by the epoch being recovered are taken: the directory may still hold
+ *   records of the node's earlier incarnations (a new one takes the previous directory over).
  * - Records must continue the committed end exactly: already committed ones are skipped (a replay
  *   repeated after a crash, or data the dead broker managed to upload), and a gap ends the replay
  *   (nothing after a gap can have been acknowledged: appends are acknowledged in WAL order).
@@ -19,7 +19,6 @@
  * Such records were never acknowledged (the writer's lease had lapsed before the fence).
  */
 import { randomBytes } from 'node:crypto';
-import * as path from 'node:path';
 import type { Logger } from 'pino';
 import type { MetadataLog } from '../metadata/log';
 import { partitionDataKey, partitionDataSection, type CommittedObject } from '../metadata/sections/partition-data';
@@ -29,12 +28,13 @@ import { encodeDataObject } from '../storage/engine/data-object';
 import { producerRecordsAfter, producerWritesOf } from '../storage/engine/producer-state';
 import type { ObjectStore } from '../storage/object-store';
 import type { TopicPartition } from '../storage/storage';
-import { RecordType } from '../storage/wal/format';
+import { legacyWalDirectoryOf, walDirectoryOf } from '../storage/wal/directory';
+import { RecordType, type WalRecord } from '../storage/wal/format';
 import { replayWal } from '../storage/wal/reader';
 import type { WalSource } from './partition-host';
 
 export interface WalRecoveryOptions {
-  /** The WAL root (the shared file system): node n's WAL is `<walRoot>/<n>`. */
+  /** The WAL root (the shared file system): epoch E of node n wrote `<walRoot>/<n>.<E>`. */
   readonly walRoot: string;
   readonly store: ObjectStore;
   readonly metadataLog: MetadataLog;
@@ -66,9 +66,8 @@ export async function recoverPartitionFromWals(
   let next = fromOffset;
   let records = 0;
   for (const source of sources) {
-    const dir = path.join(options.walRoot, String(source.nodeId));
     let gap = false;
-    const replayed = await replayWal(dir, (record) => {
+    const takeRecord = (record: WalRecord): void => {
       if (gap || record.type !== RecordType.Data || record.epoch !== source.epoch) return;
       if (record.partition !== partition.partition || record.topicId.toString('hex') !== topic.topicId) return;
       const end = record.baseOffset + record.recordCount;
@@ -81,8 +80,16 @@ export async function recoverPartitionFromWals(
       payloads.push(Buffer.from(record.payload));
       records += record.recordCount;
       next = end;
-    });
-    if (replayed === undefined) logger.warn({ ...partition, source, dir }, 'no WAL to replay in the directory');
+    };
+    // The epoch's own directory; an epoch from before per-incarnation directories wrote the legacy one.
+    const dirs = [walDirectoryOf(options.walRoot, source.nodeId, source.epoch), legacyWalDirectoryOf(options.walRoot, source.nodeId)];
+    let replayed = false;
+    for (const dir of dirs) {
+      if ((await replayWal(dir, takeRecord)) === undefined) continue;
+      replayed = true;
+      break;
+    }
+    if (!replayed) logger.warn({ ...partition, source, dirs }, 'no WAL to replay in the directory');
   }
   if (payloads.length === 0) return { fromOffset, toOffset: fromOffset, records: 0, objectKey: undefined };
 

@@ -67,12 +67,6 @@ async function finishAndCheck(load: Load, label: string): Promise<Acked[]> {
   return acked;
 }
 
-/** Broker `index`'s WAL directory on the shared root. */
-function walDirOf(index: number): string {
-  const { cluster } = fixture;
-  return path.join(cluster.dataDir, 'wal', String(cluster.brokers[index].spec.nodeId));
-}
-
 /** SIGTERM broker `index`, wait for its exit; returns the exit code and how long the drain took. */
 async function drain(index: number): Promise<{ code: number | null; ms: number }> {
   const { cluster } = fixture;
@@ -92,7 +86,8 @@ test('SIGTERM under load: the broker uploads, hands its partitions off without a
     const index = 0;
     const node = cluster.brokers[index].spec.nodeId;
     const led = await waitForLeaders(admin, topic, PARTITIONS, () => true);
-    expect(existsSync(walDirOf(index))).toBe(true);
+    const walDir = await fixture.cluster.walDirectory(index);
+    expect(existsSync(walDir)).toBe(true);
     const sigtermAt = Date.now();
     // Acknowledged so far in the partitions it leads: acknowledged by the broker being drained.
     const ackedByDrained = [...ackedBy(load.producer), ...load.js.acked].filter((record) => led[record.p] === node);
@@ -110,8 +105,8 @@ test('SIGTERM under load: the broker uploads, hands its partitions off without a
     // Nothing was left for a replay: the drained broker's partitions needed none.
     expect(survivors.some((l) => l.msg === 'fenced a broker whose lease lapsed')).toBe(false);
     // Its WAL directory is gone: everything in it was committed.
-    expect(existsSync(walDirOf(index))).toBe(false);
-    expect(logs.some((l) => l.msg === 'drain: deleted the WAL directory (everything in it was committed)' && l.dir === walDirOf(index))).toBe(true);
+    expect(existsSync(walDir)).toBe(false);
+    expect(logs.some((l) => l.msg === 'drain: deleted the WAL directory (everything in it was committed)' && l.dir === walDir)).toBe(true);
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const acked = await finishAndCheck(load, 'cluster-drain');
     // Read everything again from offset 0, through the survivors only: what the drained broker
@@ -142,9 +137,10 @@ test('rolling restart of all three brokers under load: zero loss', async () => {
     await new Promise((resolve) => setTimeout(resolve, 1500));
     for (let index = 0; index < cluster.brokers.length; index++) {
       const node = cluster.brokers[index].spec.nodeId;
+      const walDir = await fixture.cluster.walDirectory(index);
       const { code, ms } = await drain(index);
       expect(code).toBe(0);
-      expect(existsSync(walDirOf(index))).toBe(false);
+      expect(existsSync(walDir)).toBe(false);
       await cluster.startBroker(index);
       // Back in service: it owns partitions again.
       const leaders = await waitForLeaders(admin, topic, PARTITIONS, () => true);

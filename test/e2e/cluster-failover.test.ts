@@ -77,6 +77,10 @@ test('kill -9 of a broker under load: no acknowledged record lost, partitions se
     await waitUntilLeads(admin, TOPIC, PARTITIONS, victimNode);
     const restartedLogs = await cluster.logLines(victimIndex);
     expect(restartedLogs.filter((l) => l.msg === 'joined the cluster')).toHaveLength(2);
+    // Its old directory, replayed by the others, is taken over (renamed), not formatted again.
+    const [firstStart, secondStart] = restartedLogs.filter((l) => l.msg === 'storage started').map((l) => String(l.walDir));
+    expect(restartedLogs.find((l) => l.msg === 'took over the WAL directory of an earlier incarnation')).toMatchObject({ from: firstStart, to: secondStart });
+    expect(restartedLogs.filter((l) => l.msg === 'WAL formatted')).toHaveLength(1);
 
     // Keep the load on for a while, then let everything drain.
     await new Promise((resolve) => setTimeout(resolve, 2000));

@@ -157,8 +157,9 @@ test('npm run cluster -- --brokers 3: three brokers in three zones, requests to 
   toBroker1.close();
   toOther.close();
 
-  // One WAL directory per node under the shared root.
-  expect((await readdir(path.join(dataDir, 'wal'))).sort()).toEqual(['1', '2', '3']);
+  // One WAL directory per node (one per incarnation: <node>.<epoch>) under the shared root.
+  expect((await readdir(path.join(dataDir, 'wal'))).map((name) => name.split('.')[0]).sort()).toEqual(['1', '2', '3']);
+  expect((await readdir(path.join(dataDir, 'wal'))).every((name) => /^\d+\.\d+$/.test(name))).toBe(true);
 
   child.kill('SIGTERM');
   expect(await exited).toBe(0);

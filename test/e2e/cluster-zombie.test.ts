@@ -5,6 +5,7 @@
  * fails, it learns at its next renewal that it was fenced and exits, and every partition's log is
  * gap-free and duplicate-free with every acknowledged record at its acknowledged offset.
  */
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { FENCED_EXIT_CODE } from '../../broker/cluster/cluster-runtime';
 import { ProduceRequest, ProduceResponse } from '../../broker/protocol/messages/produce';
@@ -30,7 +31,11 @@ import {
 const TOPIC = 'zombie';
 const PARTITIONS = 6;
 
-const fixture = useCluster('zombie', { topic: { name: TOPIC, partitions: PARTITIONS } });
+const RECLAIM_AFTER_MS = 1000;
+const fixture = useCluster('zombie', {
+  topic: { name: TOPIC, partitions: PARTITIONS },
+  cluster: { extraArgs: ['--wal-reclaim-after-ms', String(RECLAIM_AFTER_MS)] },
+});
 
 test('a paused broker whose partitions moved acknowledges nothing when it resumes, and exits fenced', async () => {
   const { cluster, admin } = fixture;
@@ -104,6 +109,18 @@ test('a paused broker whose partitions moved acknowledges nothing when it resume
     expect(outcome.acked).toBe(false);
     expect(fencedLine).toBeDefined();
     expect(exitCode).toBe(FENCED_EXIT_CODE);
+
+    // Its node id does not come back: once replayed, its WAL directory is deleted by the controller
+    // after the grace period, not left on the shared file system.
+    const zombieWal = await cluster.walDirectory(zombieIndex);
+    const deadline = Date.now() + 20_000;
+    while (existsSync(zombieWal) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+    const reclaimed = (await Promise.all(awakeIndexes.map((i) => cluster.logLines(i))))
+      .flat()
+      .find((l) => l.msg === 'deleted the WAL directory of a finished incarnation' && l.directory === path.basename(zombieWal));
+    process.stdout.write(`cluster-zombie: its WAL directory ${path.basename(zombieWal)} was deleted after ${String(reclaimed?.finishedForMs)} ms finished\n`);
+    expect(existsSync(zombieWal)).toBe(false);
+    expect(reclaimed).toBeDefined();
 
     await new Promise((resolve) => setTimeout(resolve, 1500));
     await touch(stopFile);

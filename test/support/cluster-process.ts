@@ -138,6 +138,13 @@ export class ClusterProcess {
       .map((line) => JSON.parse(line) as Record<string, unknown>);
   }
 
+  /** The WAL directory of broker `index`'s latest incarnation, as its "storage started" line names it. */
+  async walDirectory(index: number): Promise<string> {
+    const started = (await this.logLines(index)).filter((line) => line.msg === 'storage started');
+    if (started.length === 0) throw new Error(`broker ${this.brokers[index].spec.nodeId} has not logged "storage started"`);
+    return String(started[started.length - 1].walDir);
+  }
+
   /**
    * (Re)starts broker `index` and waits until it has logged "broker started" and that line is in
    * its log file. The port opens earlier, before storage starts, and a broker can lead partitions

@@ -11,7 +11,6 @@
  * - close: refuses appends, waits for in-flight ones, uploads and commits everything, empties the WAL.
  */
 import { randomBytes } from 'node:crypto';
-import * as path from 'node:path';
 import type { Logger } from 'pino';
 import {
   DATA_PATH_SECTIONS,
@@ -51,6 +50,7 @@ import {
   type TopicDescription,
   type TopicPartition,
 } from '../storage';
+import { takeOverWalDirectory, walDirectoryOf } from '../wal/directory';
 import { RecordType, type WalRecord } from '../wal/format';
 import { WalFailedError, WalFullError, WalRecordTooLargeError, WriteAheadLog, type WalRemoval, type WalSyncMode } from '../wal/wal';
 import { BlockCache, DEFAULT_BLOCK_BYTES } from './block-cache';
@@ -77,7 +77,7 @@ const STATS_INTERVAL_MS = 60_000;
 
 export interface StorageEngineOptions {
   readonly nodeId: number;
-  /** The WAL root (the shared file system); this broker's WAL is `<walDir>/<nodeId>`. */
+  /** The WAL root (the shared file system); this incarnation's WAL is `<walDir>/<nodeId>.<epoch>`. */
   readonly walDir: string;
   readonly objectStore: ObjectStore;
   /** @default 2 GiB */
@@ -203,9 +203,9 @@ export class StorageEngine implements Storage {
     return this.epochValue;
   }
 
-  /** This broker's WAL directory. */
+  /** This incarnation's WAL directory (storage/wal/directory.ts). */
   get walDirectory(): string {
-    return path.join(this.options.walDir, String(this.options.nodeId));
+    return walDirectoryOf(this.options.walDir, this.options.nodeId, this.epochValue);
   }
 
   readonly produceRequestMemory: ProduceRequestMemory = {
@@ -244,6 +244,7 @@ export class StorageEngine implements Storage {
     this.metadata.onApplied((outcome) => this.onMetadataApplied(outcome));
 
     const replayed: Chunk[] = [];
+    await takeOverWalDirectory(this.options.walDir, this.options.nodeId, this.epochValue, this.logger);
     this.wal = await WriteAheadLog.open(
       {
         dir: this.walDirectory,

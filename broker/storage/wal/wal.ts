@@ -1,7 +1,7 @@
 /**
- * The write-ahead log of one broker: `<wal-dir>/<node-id>/`, a fixed number of preallocated segment
- * files used as one circular buffer of `capacityBytes`, and a header with the trim point
- * (format.ts describes the bytes).
+ * The write-ahead log of one broker incarnation, in its own directory (directory.ts): a fixed
+ * number of preallocated segment files used as one circular buffer of `capacityBytes`, and a header
+ * with the trim point (format.ts describes the bytes).
  *
  * - Hot path: an append gets its logical position synchronously (so offsets and WAL order agree),
  *   gets a header with the CRC of header and payload, and joins the queue; the payload is written
@@ -76,7 +76,7 @@ export function walSyncModeNamed(value: string): WalSyncMode | undefined {
 export const DEFAULT_WAL_SYNC_MODE: WalSyncMode = 'dsync';
 
 export interface WalOptions {
-  /** This broker's own directory: `<wal-dir>/<node-id>`. */
+  /** This incarnation's own directory: `<wal-dir>/<node-id>.<epoch>` (directory.ts). */
   readonly dir: string;
   readonly nodeId: number;
   /** @default 2 GiB */

@@ -152,6 +152,22 @@ describe('ClusterState', () => {
     expect(state.walReusable(42)).toBe(false);
   });
 
+  test('an epoch\'s WAL is finished once the epoch is fenced and replayed, or left; never while active or unknown', () => {
+    const state = threeBrokers();
+    expect(state.walFinished(1)).toBe(false); // active
+    applyAll(state, 5, [{ kind: 'broker-fenced', epoch: 1, by: 2 }]);
+    expect(state.walFinished(1)).toBe(false); // t/0 waits for a replay of it
+    applyAll(state, 6, [
+      { kind: 'partitions-assigned', by: 2, changes: [{ topic: 't', partition: 0, owner: 2, expectedVersion: 5 }] },
+      { kind: 'partition-recovered', epoch: 2, topic: 't', partition: 0 },
+      { kind: 'broker-left', epoch: 3 },
+    ]);
+    expect(state.walFinished(1)).toBe(true);
+    expect(state.walFinished(3)).toBe(true);
+    expect(state.walFinished(2)).toBe(false);
+    expect(state.walFinished(42)).toBe(false);
+  });
+
   test('recovered is only accepted from the owner of a partition that waits for a replay', () => {
     const state = threeBrokers();
     expect(state.apply(5, { kind: 'partition-recovered', epoch: 1, topic: 't', partition: 0 }).applied).toBe(false);

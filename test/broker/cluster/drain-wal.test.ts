@@ -30,10 +30,8 @@ interface Member {
 }
 
 let dirs: TempDirs;
-let walDir: string;
 beforeEach(async () => {
   dirs = await tempDirs();
-  walDir = path.join(dirs.walDir, String(NODE_ID));
 });
 afterEach(() => dirs.remove());
 
@@ -57,6 +55,7 @@ async function startMember(store: ObjectStore, drainDeadlineMs = 30_000): Promis
       leaseRenewMs: 500,
       clusterPollMs: 100,
       drainDeadlineMs,
+      walReclaimAfterMs: 600_000,
       instanceMetadata: 'off',
       lifecycleHookName: undefined,
       autoScalingGroupName: undefined,
@@ -95,6 +94,8 @@ async function walValues(dir: string): Promise<string[]> {
 test('a completed drain deletes the WAL directory; the node id started again formats a new WAL, serves, and has every record', async () => {
   const store = new FileObjectStore(path.join(dirs.root, 'objects'));
   const first = await startMember(store);
+  const walDir = first.storage.walDirectory;
+  expect(walDir).toBe(path.join(dirs.walDir, `${NODE_ID}.${first.storage.epoch}`));
   await produce(first.storage, 't', 0, ['a', 'b', 'c']);
   expect(await walValues(walDir)).toEqual(['a', 'b', 'c']);
 
@@ -105,7 +106,9 @@ test('a completed drain deletes the WAL directory; the node id started again for
   expect(deleted).toMatchObject({ dir: walDir, bytes: WAL_CAPACITY_MIB * 1024 * 1024 + 2 * HEADER_SLOT_BYTES });
 
   const second = await startMember(store);
-  expect(second.logs.filter((line) => line.msg === 'WAL formatted').map((line) => line.dir)).toEqual([walDir]);
+  // Nothing to take over: a directory of its own, formatted.
+  expect(second.logs.filter((line) => line.msg === 'WAL formatted').map((line) => line.dir)).toEqual([second.storage.walDirectory]);
+  expect(second.logs.some((line) => line.msg === 'took over the WAL directory of an earlier incarnation')).toBe(false);
   expect(await produce(second.storage, 't', 0, ['d'])).toMatchObject({ baseOffset: 3n });
   // a, b and c were only in the deleted WAL when the drain began: they come from the object store.
   expect((await readAll(second.storage, 't', 0)).map(([, value]) => value)).toEqual(['a', 'b', 'c', 'd']);
@@ -116,6 +119,7 @@ test('a completed drain deletes the WAL directory; the node id started again for
 test('a drain that cannot upload before its deadline keeps the WAL directory and its records, also once the upload ends late', async () => {
   const objects = stallableStore(path.join(dirs.root, 'objects'));
   const member = await startMember(objects.store, 1000);
+  const walDir = member.storage.walDirectory;
   await produce(member.storage, 't', 0, ['a', 'b']);
   objects.stall();
 
@@ -136,6 +140,7 @@ test('a drain that cannot upload before its deadline keeps the WAL directory and
 test('a fenced broker keeps its WAL directory even when its WAL is empty: it belongs to the replay', async () => {
   const store = new FileObjectStore(path.join(dirs.root, 'objects'));
   const member = await startMember(store);
+  const walDir = member.storage.walDirectory;
   const controller = new MetadataLog({ store, sections: [...DATA_PATH_SECTIONS, clusterSection], nodeId: 2, logger: silentLogger });
   await controller.open();
   await controller.append(() => ({ kind: 'broker-fenced', epoch: member.storage.epoch, by: 0 }));
