@@ -61,7 +61,7 @@ export type ShutDown = () => Promise<void>;
 
 type ClusterStorageOptions = Pick<
   StorageEngineOptions,
-  'metadataSections' | 'partitionGate' | 'acknowledgeGate' | 'afterRegistration' | 'adoptWalRecords' | 'metadataPollIntervalMs'
+  'metadataSections' | 'partitionGate' | 'acknowledgeGate' | 'afterRegistration' | 'adoptWalRecords' | 'metadataPollIntervalMs' | 'onMetadataFellBehind'
 >;
 
 export class ClusterRuntime {
@@ -95,6 +95,8 @@ export class ClusterRuntime {
       adoptWalRecords: false,
       // ClusterNode catches the log up every poll; the engine's own tailing is only a backstop.
       metadataPollIntervalMs: Math.max(5_000, this.options.config.clusterPollMs),
+      // Its state cannot catch up across the trimmed entries; a new incarnation opens from a checkpoint.
+      onMetadataFellBehind: () => this.options.exit(FENCED_EXIT_CODE),
     };
   }
 

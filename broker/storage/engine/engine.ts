@@ -123,6 +123,8 @@ export interface StorageEngineOptions {
    * the cluster takes its lease here and waits until the WAL directory may be written.
    */
   readonly afterRegistration?: (epoch: number) => Promise<void>;
+  /** This broker fell behind the trimmed metadata log (broker/metadata/log.ts): a cluster member restarts. */
+  readonly onMetadataFellBehind?: (reason: string) => void;
   /**
    * Whether start() takes the WAL's records above the committed end back into the partitions.
    * A cluster member says false: its partitions' new owners replay those records. @default true
@@ -186,6 +188,7 @@ export class StorageEngine implements Storage {
       sections: [...DATA_PATH_SECTIONS, ...(options.metadataSections ?? [])],
       nodeId: options.nodeId,
       logger: logger.child({ component: 'metadata' }),
+      onFellBehind: options.onMetadataFellBehind,
     });
     this.defaults = { messageMaxBytes: options.messageMaxBytes ?? 1_048_588 };
     this.logCache = new LogCache(options.logCacheBytes ?? 128 * MiB, (entry) => (entry as Chunk).log.dropUploadedFront());

@@ -9,18 +9,19 @@ import pino from 'pino';
 import {
   DATA_PATH_SECTIONS,
   MetadataLog,
+  MetadataLogBehindError,
   brokersSection,
   logKey,
   partitionDataKey,
   partitionDataSection,
   producerIdsSection,
   topicsSection,
-  type AnySection,
   type ApplyOutcome,
   type CommittedPart,
+  type MetadataLogOptions,
   type MetadataSection,
 } from '../../../broker/metadata';
-import { PreconditionFailedError, type ObjectStore } from '../../../broker/storage/object-store';
+import { PreconditionFailedError } from '../../../broker/storage/object-store';
 import { FileObjectStore } from '../../../broker/storage/object-stores';
 import { storeWith } from '../../support/store-with';
 
@@ -39,13 +40,18 @@ beforeEach(() => {
   store = new FileObjectStore(path.join(tempDir, `store-${++counter}`));
 });
 
-async function openLog(options: { nodeId?: number; store?: ObjectStore; sections?: readonly AnySection[]; checkpointInterval?: number } = {}) {
+type LogOptions = Partial<Pick<MetadataLogOptions, 'nodeId' | 'store' | 'sections' | 'checkpointInterval' | 'trimAfterMs' | 'clock' | 'onFellBehind'>>;
+
+async function openLog(options: LogOptions = {}) {
   const log = new MetadataLog({
     store: options.store ?? store,
     sections: options.sections ?? DATA_PATH_SECTIONS,
     nodeId: options.nodeId ?? 1,
     logger,
     checkpointInterval: options.checkpointInterval,
+    trimAfterMs: options.trimAfterMs,
+    clock: options.clock,
+    onFellBehind: options.onFellBehind,
   });
   await log.open();
   return log;
@@ -155,6 +161,88 @@ test('checkpoints bound replay: a log opens from the latest checkpoint without t
   expect([...reopened.state.get(topicsSection).byName.keys()].sort()).toEqual(
     Array.from({ length: 12 }, (_, i) => `topic-${i}`).sort(),
   );
+});
+
+describe('trimming', () => {
+  // One clock for every broker; an hour becomes a second. The margin is a tenth: 100 ms.
+  let now = 0;
+  const clock = (): number => now;
+  const TRIM_AFTER_MS = 1000;
+  const trimmed = { checkpointInterval: 5, trimAfterMs: TRIM_AFTER_MS, clock };
+  const exists = async (key: string): Promise<boolean> => (await store.head(key)) !== undefined;
+  const checkpoint = (sequence: number): string => `meta/checkpoint/${sequence.toString().padStart(20, '0')}`;
+
+  beforeEach(() => {
+    now = 0;
+  });
+
+  /**
+   * Entries 1..10 written at time 0, then 11..25 at 5 s, then the log closed (its checkpoint writes
+   * and trims done). The checkpoint at 20 trims up to 10; the one at 25 finds 15 too young.
+   */
+  async function writeTwentyFiveEntries(log: MetadataLog, from = 0): Promise<void> {
+    for (let i = from; i < 10; i++) await createTopic(log, `old-${i}`, topicId(300 + i));
+    now = 5000;
+    for (let i = 0; i < 15; i++) await createTopic(log, `new-${i}`, topicId(400 + i));
+    await log.close();
+  }
+
+  test('entries older than the trim age below two newer checkpoints are deleted, with the checkpoints before them; the log still opens whole', async () => {
+    await writeTwentyFiveEntries(await openLog(trimmed));
+    for (let sequence = 1; sequence <= 25; sequence++) expect(await exists(logKey(sequence))).toBe(sequence > 10);
+    expect(await Promise.all([5, 10, 15, 20, 25].map((sequence) => exists(checkpoint(sequence))))).toEqual([false, true, true, true, true]);
+    const reopened = await openLog(trimmed);
+    expect(reopened.head).toBe(25);
+    expect(reopened.state.get(topicsSection).byName.size).toBe(25);
+  });
+
+  test('the two latest checkpoints, and the entries after the older one, stay however old', async () => {
+    const log = await openLog(trimmed);
+    for (let i = 0; i < 10; i++) await createTopic(log, `old-${i}`, topicId(800 + i));
+    now = 5000;
+    for (let i = 0; i < 5; i++) await createTopic(log, `new-${i}`, topicId(900 + i));
+    await log.close();
+    // Entry 10 is old, but its checkpoint is the second latest: the trim stops at 5.
+    for (let sequence = 1; sequence <= 15; sequence++) expect(await exists(logKey(sequence))).toBe(sequence > 5);
+    expect(await Promise.all([5, 10, 15].map((sequence) => exists(checkpoint(sequence))))).toEqual([true, true, true]);
+  });
+
+  test('a broker that fell behind the trimmed log finds out: its catch-up and its create-only write fail, and nobody reads what it wrote', async () => {
+    const fellBehind: string[] = [];
+    const writer = await openLog({ ...trimmed, nodeId: 2 });
+    await createTopic(writer, 'first', topicId(299));
+    // Two brokers whose view stops at entry 1 (cut off from the store, say) while the log moves on.
+    const laggingReader = await openLog({ ...trimmed, nodeId: 3, onFellBehind: (reason) => fellBehind.push(reason) });
+    const laggingWriter = await openLog({ ...trimmed, nodeId: 4, onFellBehind: (reason) => fellBehind.push(reason) });
+    await writeTwentyFiveEntries(writer, 1);
+
+    // Entry 2 is gone: "not found" would read as the end of the log.
+    await expect(laggingReader.catchUp()).rejects.toThrow(MetadataLogBehindError);
+    // Sequence 2 is free again: the create-only write succeeds, but the entry is not applied.
+    await expect(createTopic(laggingWriter, 'stale', topicId(500))).rejects.toThrow(/fell behind the trimmed log/);
+    expect(laggingWriter.state.get(topicsSection).byName.has('stale')).toBe(false);
+    expect(fellBehind).toHaveLength(2);
+    expect(await exists(logKey(2))).toBe(true); // written, below the checkpoints: dead weight for the next trim
+    const fresh = await openLog(trimmed);
+    expect(fresh.head).toBe(25);
+    expect(fresh.state.get(topicsSection).byName.has('stale')).toBe(false);
+  });
+
+  test('a quiet log is not taken for a trimmed one: after ten trim ages without an entry, catch-ups and appends work', async () => {
+    const fellBehind: string[] = [];
+    const log = await openLog({ ...trimmed, onFellBehind: (reason) => fellBehind.push(reason) });
+    for (let i = 0; i < 7; i++) await createTopic(log, `t-${i}`, topicId(600 + i));
+    await log.close(); // the checkpoint at 5 is written
+    const writer = await openLog({ ...trimmed, onFellBehind: (reason) => fellBehind.push(reason) });
+    const other = await openLog({ ...trimmed, nodeId: 2, onFellBehind: (reason) => fellBehind.push(reason) });
+    now = 10 * TRIM_AFTER_MS;
+    await other.catchUp();
+    await createTopic(writer, 'after-a-quiet-hour', topicId(700));
+    await other.catchUp();
+    expect(other.head).toBe(8);
+    expect(other.state.get(topicsSection).byName.has('after-a-quiet-hour')).toBe(true);
+    expect(fellBehind).toEqual([]);
+  });
 });
 
 test('a gap in the log is reported, not skipped', async () => {
