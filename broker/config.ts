@@ -8,6 +8,7 @@
  * ConfigError naming the flag or variable, the value given and what is allowed; the entry point
  * prints it and exits with code 2.
  */
+import { accessSync, constants as fsConstants } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -53,6 +54,9 @@ export interface BrokerConfig {
   readonly objectDeleteDelayMs: number;
   readonly maxRequestBytes: number;
   readonly messageMaxBytes: number;
+  /** PEM certificate chain and private key: with both, the listener speaks TLS (Kafka's SSL security protocol). */
+  readonly tlsCertFile: string | undefined;
+  readonly tlsKeyFile: string | undefined;
   readonly logLevel: LogLevel;
   // --- the cluster (broker/cluster/, issue 6) ---
   /** Join a cluster: leases, partition ownership, failover and fencing through the object store. */
@@ -145,6 +149,26 @@ function walSyncMode(value: string): WalSyncMode {
   const mode = walSyncModeNamed(value);
   if (mode === undefined) throw new Error(WAL_SYNC_MODES.join(' or '));
   return mode;
+}
+
+/** A file this process can read (checked now, so that a wrong path is a usage error, not a failed start). */
+function readableFile(value: string): string {
+  const file = path.resolve(nonEmpty(value));
+  try {
+    accessSync(file, fsConstants.R_OK);
+  } catch (error) {
+    throw new Error(`a readable file (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  }
+  return file;
+}
+
+/** The TLS files come as a pair: `other` is the flag that must be given with this one. */
+function tlsFile(other: string) {
+  return (value: string | undefined, given: Raw): string | undefined => {
+    if (value === undefined) return undefined;
+    if (given[other] === undefined) throw new Error(`a readable file, given together with --${other}`);
+    return readableFile(value);
+  };
 }
 
 function logLevel(value: string): LogLevel {
@@ -338,6 +362,20 @@ const OPTIONS: { [K in keyof BrokerConfig]: OptionSpec<K> } = {
     description: 'largest record batch (topics may set max.message.bytes)',
     defaultText: '1048588',
     parse: withDefault(1048588, integer(1, 2147483647)),
+  },
+  tlsCertFile: {
+    key: 'tlsCertFile',
+    valueName: 'FILE',
+    description: 'PEM certificate chain; with --tls-key-file the listener speaks TLS (clients: security.protocol=SSL)',
+    defaultText: 'none (plaintext)',
+    parse: tlsFile('tls-key-file'),
+  },
+  tlsKeyFile: {
+    key: 'tlsKeyFile',
+    valueName: 'FILE',
+    description: "PEM private key of --tls-cert-file's certificate",
+    defaultText: 'none',
+    parse: tlsFile('tls-cert-file'),
   },
   logLevel: {
     key: 'logLevel',

@@ -15,6 +15,7 @@
  * Exit codes: 0 stopped cleanly, 1 failed (at start, while running or while stopping),
  * 2 invalid configuration, 75 fenced (cluster mode; the supervisor starts it again).
  */
+import { readFileSync } from 'node:fs';
 import { ApiRegistry } from './api/registry';
 import type { BrokerSettings } from './api/api';
 import { ClusterRuntime } from './cluster/cluster-runtime';
@@ -49,7 +50,11 @@ export async function startBroker(
   exit: (code: number) => void = (code) => process.exit(code),
 ): Promise<RunningBroker> {
   const registry = new ApiRegistry();
-  const server = new KafkaServer({ registry, log, maxRequestBytes: config.maxRequestBytes });
+  const tls =
+    config.tlsCertFile !== undefined && config.tlsKeyFile !== undefined
+      ? { cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsKeyFile) }
+      : undefined;
+  const server = new KafkaServer({ registry, log, maxRequestBytes: config.maxRequestBytes, tls });
   const { port } = await server.listen(config.host, config.port);
   const zone = config.zone ?? null;
   const store = openObjectStore(config.objectStore, { s3Endpoint: config.s3Endpoint, s3PutThread: config.s3PutThread });

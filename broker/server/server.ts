@@ -8,8 +8,13 @@
  * stop(): stop accepting, let every connection finish its in-flight requests (held fetches are
  * cut short), close them; connections still open after the grace period are destroyed. The caller
  * closes storage afterwards.
+ *
+ * TLS (optional): each accepted socket is wrapped in a server-side TLSSocket. Such a connection
+ * reads through the TLS stream, not straight into frames (that needs the raw socket); a failed
+ * handshake is a socket error and closes that connection only.
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createSecureContext, TLSSocket, type SecureContext, type SecureContextOptions } from 'node:tls';
 import type { BrokerServices } from '../api/api';
 import type { ApiRegistry } from '../api/registry';
 import type { Logger } from '../log';
@@ -23,6 +28,8 @@ export interface KafkaServerOptions {
   readonly maxInFlightRequests?: number;
   /** Read produce requests straight into their frames where the socket allows it (ConnectionOptions). @default true */
   readonly readIntoFrames?: boolean;
+  /** Certificate and key (PEM): the listener speaks TLS. */
+  readonly tls?: Pick<SecureContextOptions, 'cert' | 'key'>;
 }
 
 const DEFAULT_MAX_IN_FLIGHT_REQUESTS = 64;
@@ -38,9 +45,11 @@ export class KafkaServer {
   private stopping: Promise<void> | undefined;
   private bytesReceivedByClosed = 0;
   private bytesReadIntoFramesByClosed = 0;
+  private readonly secureContext: SecureContext | undefined;
 
   constructor(private readonly options: KafkaServerOptions) {
     this.log = options.log.child({ component: 'server' });
+    this.secureContext = options.tls === undefined ? undefined : createSecureContext(options.tls);
     // allowHalfOpen: a client that shuts down its sending side still gets its answers.
     this.server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => this.accept(socket));
     this.server.on('error', (error) => this.log.error({ err: error }, 'server error'));
@@ -95,13 +104,14 @@ export class KafkaServer {
       this.waiting.push(socket);
       return;
     }
-    const connection = new Connection(socket, {
+    const secure = this.secureContext === undefined ? undefined : new TLSSocket(socket, { isServer: true, secureContext: this.secureContext });
+    const connection = new Connection(secure ?? socket, {
       registry: this.options.registry,
       services: this.services,
       log: this.options.log,
       maxRequestBytes: this.options.maxRequestBytes,
       maxInFlightRequests: this.options.maxInFlightRequests ?? DEFAULT_MAX_IN_FLIGHT_REQUESTS,
-      readIntoFrames: this.options.readIntoFrames,
+      readIntoFrames: secure === undefined ? this.options.readIntoFrames : false,
     });
     this.connections.add(connection);
     void connection.closed.then(() => {

@@ -2,6 +2,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConfigError, envOf, flagOf, helpText, parseConfig, type BrokerConfig } from '../../broker/config';
 
+const TLS_CERT = path.join(__dirname, '..', 'e2e', 'tls', 'broker.pem');
+const TLS_KEY = path.join(__dirname, '..', 'e2e', 'tls', 'broker-key.pem');
+
 const parse = (argv: string[], env: NodeJS.ProcessEnv = {}): BrokerConfig => {
   const config = parseConfig(argv, env);
   if (config === 'help') throw new Error('unexpected help');
@@ -84,6 +87,12 @@ describe('parseConfig', () => {
     expect(envOf(key)).toBe(env);
   });
 
+  test('TLS: the certificate and key files come together, resolved; without them the listener is plaintext', () => {
+    expect(parse([])).toMatchObject({ tlsCertFile: undefined, tlsKeyFile: undefined });
+    const relative = path.relative(process.cwd(), TLS_CERT);
+    expect(parse(['--tls-cert-file', relative], { DK_TLS_KEY_FILE: TLS_KEY })).toMatchObject({ tlsCertFile: TLS_CERT, tlsKeyFile: TLS_KEY });
+  });
+
   test('--help', () => {
     expect(parseConfig(['--port', '1', '--help'], {})).toBe('help');
     expect(helpText()).toContain('--wal-capacity-mib MIB');
@@ -108,6 +117,8 @@ describe('parseConfig', () => {
     [['--port'], {}, 'flag --port needs a value'],
     [['--port', '1', '--port', '2'], {}, 'flag --port is given twice'],
     [['9092'], {}, 'unexpected argument "9092": flags look like --name value (see --help)'],
+    [['--tls-cert-file', TLS_CERT], {}, 'invalid --tls-cert-file: "' + TLS_CERT + '"; expected a readable file, given together with --tls-key-file'],
+    [['--tls-cert-file', '/no/such.pem', '--tls-key-file', TLS_KEY], {}, 'invalid --tls-cert-file: "/no/such.pem"; expected a readable file (ENOENT)'],
   ])('%j %j is refused: %s', (argv, env, message) => {
     expect(() => parseConfig(argv, env)).toThrow(ConfigError);
     expect(() => parseConfig(argv, env)).toThrow(message);
