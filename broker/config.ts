@@ -57,6 +57,8 @@ export interface BrokerConfig {
   /** PEM certificate chain and private key: with both, the listener speaks TLS (Kafka's SSL security protocol). */
   readonly tlsCertFile: string | undefined;
   readonly tlsKeyFile: string | undefined;
+  /** PEM CA certificates: clients must present a certificate one of them signed (Kafka's ssl.client.auth=required). */
+  readonly tlsClientCaFile: string | undefined;
   readonly logLevel: LogLevel;
   // --- the cluster (broker/cluster/, issue 6) ---
   /** Join a cluster: leases, partition ownership, failover and fencing through the object store. */
@@ -376,6 +378,17 @@ const OPTIONS: { [K in keyof BrokerConfig]: OptionSpec<K> } = {
     description: "PEM private key of --tls-cert-file's certificate",
     defaultText: 'none',
     parse: tlsFile('tls-cert-file'),
+  },
+  tlsClientCaFile: {
+    key: 'tlsClientCaFile',
+    valueName: 'FILE',
+    description: 'PEM CA certificates; clients must present a certificate they signed (mutual TLS; needs --tls-cert-file)',
+    defaultText: 'none (no client certificates)',
+    parse: (value, given) => {
+      if (value === undefined) return undefined;
+      if (given['tls-cert-file'] === undefined) throw new Error('a readable file, given with --tls-cert-file and --tls-key-file');
+      return readableFile(value);
+    },
   },
   logLevel: {
     key: 'logLevel',

@@ -52,7 +52,11 @@ export async function startBroker(
   const registry = new ApiRegistry();
   const tls =
     config.tlsCertFile !== undefined && config.tlsKeyFile !== undefined
-      ? { cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsKeyFile) }
+      ? {
+          cert: readFileSync(config.tlsCertFile),
+          key: readFileSync(config.tlsKeyFile),
+          ca: config.tlsClientCaFile === undefined ? undefined : readFileSync(config.tlsClientCaFile),
+        }
       : undefined;
   const server = new KafkaServer({ registry, log, maxRequestBytes: config.maxRequestBytes, tls });
   const { port } = await server.listen(config.host, config.port);

@@ -9,9 +9,10 @@
  * cut short), close them; connections still open after the grace period are destroyed. The caller
  * closes storage afterwards.
  *
- * TLS (optional): each accepted socket is wrapped in a server-side TLSSocket. Such a connection
- * reads through the TLS stream, not straight into frames (that needs the raw socket); a failed
- * handshake is a socket error and closes that connection only.
+ * TLS (optional): each accepted socket is wrapped in a server-side TLSSocket, which with a client
+ * CA also requires a client certificate it signed. Such a connection reads through the TLS stream,
+ * not straight into frames (that needs the raw socket); a failed handshake is a socket error and
+ * closes that connection only.
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createSecureContext, TLSSocket, type SecureContext, type SecureContextOptions } from 'node:tls';
@@ -28,8 +29,8 @@ export interface KafkaServerOptions {
   readonly maxInFlightRequests?: number;
   /** Read produce requests straight into their frames where the socket allows it (ConnectionOptions). @default true */
   readonly readIntoFrames?: boolean;
-  /** Certificate and key (PEM): the listener speaks TLS. */
-  readonly tls?: Pick<SecureContextOptions, 'cert' | 'key'>;
+  /** Certificate and key (PEM): the listener speaks TLS. With `ca`, clients must present a certificate it signed. */
+  readonly tls?: Pick<SecureContextOptions, 'cert' | 'key' | 'ca'>;
 }
 
 const DEFAULT_MAX_IN_FLIGHT_REQUESTS = 64;
@@ -104,7 +105,11 @@ export class KafkaServer {
       this.waiting.push(socket);
       return;
     }
-    const secure = this.secureContext === undefined ? undefined : new TLSSocket(socket, { isServer: true, secureContext: this.secureContext });
+    const clientAuth = this.options.tls?.ca !== undefined;
+    const secure =
+      this.secureContext === undefined
+        ? undefined
+        : new TLSSocket(socket, { isServer: true, secureContext: this.secureContext, requestCert: clientAuth, rejectUnauthorized: clientAuth });
     const connection = new Connection(secure ?? socket, {
       registry: this.options.registry,
       services: this.services,

@@ -119,6 +119,7 @@ describe('parseConfig', () => {
     [['9092'], {}, 'unexpected argument "9092": flags look like --name value (see --help)'],
     [['--tls-cert-file', TLS_CERT], {}, 'invalid --tls-cert-file: "' + TLS_CERT + '"; expected a readable file, given together with --tls-key-file'],
     [['--tls-cert-file', '/no/such.pem', '--tls-key-file', TLS_KEY], {}, 'invalid --tls-cert-file: "/no/such.pem"; expected a readable file (ENOENT)'],
+    [['--tls-client-ca-file', TLS_CERT], {}, 'expected a readable file, given with --tls-cert-file and --tls-key-file'],
   ])('%j %j is refused: %s', (argv, env, message) => {
     expect(() => parseConfig(argv, env)).toThrow(ConfigError);
     expect(() => parseConfig(argv, env)).toThrow(message);

@@ -4,8 +4,12 @@
  * broker's certificate against the test CA and produce and consume through it; a client that does
  * not trust the CA is refused; a plaintext client and garbage close only their own connection.
  *
+ * With --tls-client-ca-file (mutual TLS), clients must also present a certificate that CA signed.
+ *
  * The certificates in tls/ are for these tests only: ca.pem (its key was thrown away) signed
- * broker.pem (CN localhost, SAN localhost and 127.0.0.1, valid until 2126), whose key is broker-key.pem.
+ * broker.pem (CN localhost, SAN localhost and 127.0.0.1, valid until 2126), whose key is
+ * broker-key.pem; client-ca.pem (its key thrown away too) signed client.pem (CN test-client, client
+ * authentication), whose key is client-key.pem.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -20,14 +24,16 @@ process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 const TLS_DIR = path.join(__dirname, 'tls');
 const CA = path.join(TLS_DIR, 'ca.pem');
 const KCAT_SSL = ['-X', 'security.protocol=ssl', '-X', `ssl.ca.location=${CA}`];
+const CLIENT_CERT = path.join(TLS_DIR, 'client.pem');
+const CLIENT_KEY = path.join(TLS_DIR, 'client-key.pem');
+const KCAT_MTLS = [...KCAT_SSL, '-X', `ssl.certificate.location=${CLIENT_CERT}`, '-X', `ssl.key.location=${CLIENT_KEY}`];
+const BROKER_TLS_ARGS = ['--tls-cert-file', path.join(TLS_DIR, 'broker.pem'), '--tls-key-file', path.join(TLS_DIR, 'broker-key.pem')];
 
 describe('TLS', () => {
   let broker: BrokerProcess;
 
   beforeAll(async () => {
-    broker = await BrokerProcess.start({
-      args: ['--tls-cert-file', path.join(TLS_DIR, 'broker.pem'), '--tls-key-file', path.join(TLS_DIR, 'broker-key.pem')],
-    });
+    broker = await BrokerProcess.start({ args: BROKER_TLS_ARGS });
   });
   afterAll(async () => {
     await broker?.stop();
@@ -87,5 +93,40 @@ describe('TLS', () => {
     const topics = (JSON.parse(stdout) as { topics: { topic: string }[] }).topics.map((t) => t.topic);
     expect(topics).toContain('after-garbage');
     expect(topics).not.toContain('never');
+  });
+});
+
+describe('mutual TLS', () => {
+  let broker: BrokerProcess;
+
+  beforeAll(async () => {
+    broker = await BrokerProcess.start({ args: [...BROKER_TLS_ARGS, '--tls-client-ca-file', path.join(TLS_DIR, 'client-ca.pem')] });
+  });
+  afterAll(async () => {
+    await broker?.stop();
+    broker?.removeDataDir();
+  });
+
+  test('clients with a certificate the client CA signed produce and consume; kcat and kafkajs', async () => {
+    await kcat(broker.bootstrap, [...KCAT_MTLS, '-P', '-t', 'mutual'], { input: 'from kcat\n' });
+    const kafka = new Kafka({
+      clientId: 'mtls',
+      brokers: [broker.bootstrap],
+      ssl: { ca: [readFileSync(CA)], cert: readFileSync(CLIENT_CERT), key: readFileSync(CLIENT_KEY) },
+      logLevel: logLevel.NOTHING,
+    });
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: 'mutual', acks: -1, messages: [{ value: 'from kafkajs' }] });
+    await producer.disconnect();
+    expect((await kcatConsume(broker.bootstrap, 'mutual', KCAT_MTLS)).map((m) => m.payload)).toEqual(['from kcat', 'from kafkajs']);
+  });
+
+  test('a client without a certificate is refused before any request', async () => {
+    const anonymous = await run('kcat', ['-b', broker.bootstrap, ...KCAT_SSL, '-P', '-t', 'anonymous', '-m', '5'], { input: 'x\n', timeoutMs: 30_000 });
+    expect(anonymous.code).not.toBe(0);
+    const { stdout } = await kcat(broker.bootstrap, [...KCAT_MTLS, '-L', '-J']);
+    expect((JSON.parse(stdout) as { topics: { topic: string }[] }).topics.map((t) => t.topic)).not.toContain('anonymous');
+    expect(broker.logs.some((line) => line.msg === 'closing connection' && /socket error: ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE/.test(String(line.reason)))).toBe(true);
   });
 });
