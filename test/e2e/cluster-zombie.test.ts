@@ -113,11 +113,17 @@ test('a paused broker whose partitions moved acknowledges nothing when it resume
     // Its node id does not come back: once replayed, its WAL directory is deleted by the controller
     // after the grace period, not left on the shared file system.
     const zombieWal = await cluster.walDirectory(zombieIndex);
+    // The directory is renamed away first and logged once deleted: wait for the log line.
+    const reclaimedLine = async (): Promise<Record<string, unknown> | undefined> =>
+      (await Promise.all(awakeIndexes.map((i) => cluster.logLines(i))))
+        .flat()
+        .find((l) => l.msg === 'deleted the WAL directory of a finished incarnation' && l.directory === path.basename(zombieWal));
     const deadline = Date.now() + 20_000;
-    while (existsSync(zombieWal) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
-    const reclaimed = (await Promise.all(awakeIndexes.map((i) => cluster.logLines(i))))
-      .flat()
-      .find((l) => l.msg === 'deleted the WAL directory of a finished incarnation' && l.directory === path.basename(zombieWal));
+    let reclaimed = await reclaimedLine();
+    while (reclaimed === undefined && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      reclaimed = await reclaimedLine();
+    }
     process.stdout.write(`cluster-zombie: its WAL directory ${path.basename(zombieWal)} was deleted after ${String(reclaimed?.finishedForMs)} ms finished\n`);
     expect(existsSync(zombieWal)).toBe(false);
     expect(reclaimed).toBeDefined();
