@@ -164,11 +164,11 @@ function readableFile(value: string): string {
   return file;
 }
 
-/** The TLS files come as a pair: `other` is the flag that must be given with this one. */
-function tlsFile(other: string) {
+/** An optional TLS file that needs the flag `other` (the cert and key come as a pair; a client CA needs both). */
+function tlsFile(other: string, needs = `together with --${other}`) {
   return (value: string | undefined, given: Raw): string | undefined => {
     if (value === undefined) return undefined;
-    if (given[other] === undefined) throw new Error(`a readable file, given together with --${other}`);
+    if (given[other] === undefined) throw new Error(`a readable file, given ${needs}`);
     return readableFile(value);
   };
 }
@@ -384,11 +384,8 @@ const OPTIONS: { [K in keyof BrokerConfig]: OptionSpec<K> } = {
     valueName: 'FILE',
     description: 'PEM CA certificates; clients must present a certificate they signed (mutual TLS; needs --tls-cert-file)',
     defaultText: 'none (no client certificates)',
-    parse: (value, given) => {
-      if (value === undefined) return undefined;
-      if (given['tls-cert-file'] === undefined) throw new Error('a readable file, given with --tls-cert-file and --tls-key-file');
-      return readableFile(value);
-    },
+    // The cert file needs the key file, so checking for the cert checks for both.
+    parse: tlsFile('tls-cert-file', 'with --tls-cert-file and --tls-key-file'),
   },
   logLevel: {
     key: 'logLevel',

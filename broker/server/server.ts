@@ -15,7 +15,7 @@
  * closes that connection only.
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { createSecureContext, TLSSocket, type SecureContext, type SecureContextOptions } from 'node:tls';
+import { createSecureContext, TLSSocket, type SecureContextOptions, type TLSSocketOptions } from 'node:tls';
 import type { BrokerServices } from '../api/api';
 import type { ApiRegistry } from '../api/registry';
 import type { Logger } from '../log';
@@ -46,11 +46,17 @@ export class KafkaServer {
   private stopping: Promise<void> | undefined;
   private bytesReceivedByClosed = 0;
   private bytesReadIntoFramesByClosed = 0;
-  private readonly secureContext: SecureContext | undefined;
+  /** How accepted sockets are wrapped when the listener speaks TLS. */
+  private readonly tlsSocketOptions: TLSSocketOptions | undefined;
 
   constructor(private readonly options: KafkaServerOptions) {
     this.log = options.log.child({ component: 'server' });
-    this.secureContext = options.tls === undefined ? undefined : createSecureContext(options.tls);
+    // With a client CA, clients must present a certificate it signed (Kafka's ssl.client.auth=required).
+    const clientAuth = options.tls?.ca !== undefined;
+    this.tlsSocketOptions =
+      options.tls === undefined
+        ? undefined
+        : { isServer: true, secureContext: createSecureContext(options.tls), requestCert: clientAuth, rejectUnauthorized: clientAuth };
     // allowHalfOpen: a client that shuts down its sending side still gets its answers.
     this.server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => this.accept(socket));
     this.server.on('error', (error) => this.log.error({ err: error }, 'server error'));
@@ -105,11 +111,7 @@ export class KafkaServer {
       this.waiting.push(socket);
       return;
     }
-    const clientAuth = this.options.tls?.ca !== undefined;
-    const secure =
-      this.secureContext === undefined
-        ? undefined
-        : new TLSSocket(socket, { isServer: true, secureContext: this.secureContext, requestCert: clientAuth, rejectUnauthorized: clientAuth });
+    const secure = this.tlsSocketOptions === undefined ? undefined : new TLSSocket(socket, this.tlsSocketOptions);
     const connection = new Connection(secure ?? socket, {
       registry: this.options.registry,
       services: this.services,

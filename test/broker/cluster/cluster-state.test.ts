@@ -1,17 +1,5 @@
-import { type ClusterEntry, ClusterState } from '../../../broker/cluster/cluster-state';
-
-/** Applies entries at consecutive sequence numbers starting at `from`, returning the outcomes. */
-function applyAll(state: ClusterState, from: number, entries: ClusterEntry[]) {
-  return entries.map((entry, i) => state.apply(from + i, entry));
-}
-
-const register = (nodeId: number, zone = `z${nodeId}`): ClusterEntry => ({
-  kind: 'broker-registered',
-  nodeId,
-  host: '127.0.0.1',
-  port: 9090 + nodeId,
-  zone,
-});
+import { ClusterState } from '../../../broker/cluster/cluster-state';
+import { applyAll, register } from './fixtures/cluster-entries';
 
 /** Three brokers registered at sequences 1, 2, 3 (their epochs), t/0 owned by 1 and t/1 by 2. */
 function threeBrokers(): ClusterState {

@@ -9,8 +9,7 @@ import pino from 'pino';
 import { type ClusterEntry, ClusterState } from '../../../broker/cluster/cluster-state';
 import { WalReclaimer } from '../../../broker/cluster/wal-reclaimer';
 import { DELETING_PREFIX } from '../../../broker/storage/wal/directory';
-
-const register = (nodeId: number): ClusterEntry => ({ kind: 'broker-registered', nodeId, host: 'h', port: 1, zone: null });
+import { applyAll, register } from './fixtures/cluster-entries';
 
 let root: string;
 beforeEach(async () => {
@@ -40,7 +39,7 @@ test('deletes the directories of finished epochs once the grace period has passe
     { kind: 'broker-left', epoch: 3 }, // 9: epoch 3 is finished
     { kind: 'broker-fenced', epoch: 4, by: 2 }, // 10: t/1 waits for a replay of epoch 4
   ];
-  entries.forEach((entry, i) => expect(state.apply(i + 1, entry).applied).toBe(true));
+  expect(applyAll(state, 1, entries).every((outcome) => outcome.applied)).toBe(true);
   const names = ['1.1', '2.2', '3.3', '1.4', '9.1', '8.77', '3', `${DELETING_PREFIX}5.5-by-epoch-2`];
   for (const name of names) await mkdir(path.join(root, name));
 
@@ -58,8 +57,10 @@ test('deletes the directories of finished epochs once the grace period has passe
   expect((await readdir(root)).sort()).toEqual(['1.4', '2.2', '3', '8.77', '9.1']);
 
   // Epoch 4 replayed: its grace period starts when this reclaimer first sees it finished.
-  state.apply(11, { kind: 'partitions-assigned', by: 2, changes: [{ topic: 't', partition: 1, owner: 2, expectedVersion: 10 }] });
-  state.apply(12, { kind: 'partition-recovered', epoch: 2, topic: 't', partition: 1 });
+  applyAll(state, 11, [
+    { kind: 'partitions-assigned', by: 2, changes: [{ topic: 't', partition: 1, owner: 2, expectedVersion: 10 }] },
+    { kind: 'partition-recovered', epoch: 2, topic: 't', partition: 1 },
+  ]);
   now = 1500;
   expect(await reclaimer.pass(state)).toEqual([]);
   now = 2499;

@@ -11,6 +11,7 @@ import {
   MetadataLog,
   MetadataLogBehindError,
   brokersSection,
+  checkpointKey,
   logKey,
   partitionDataKey,
   partitionDataSection,
@@ -170,7 +171,6 @@ describe('trimming', () => {
   const TRIM_AFTER_MS = 1000;
   const trimmed = { checkpointInterval: 5, trimAfterMs: TRIM_AFTER_MS, clock };
   const exists = async (key: string): Promise<boolean> => (await store.head(key)) !== undefined;
-  const checkpoint = (sequence: number): string => `meta/checkpoint/${sequence.toString().padStart(20, '0')}`;
 
   beforeEach(() => {
     now = 0;
@@ -190,7 +190,7 @@ describe('trimming', () => {
   test('entries older than the trim age below two newer checkpoints are deleted, with the checkpoints before them; the log still opens whole', async () => {
     await writeTwentyFiveEntries(await openLog(trimmed));
     for (let sequence = 1; sequence <= 25; sequence++) expect(await exists(logKey(sequence))).toBe(sequence > 10);
-    expect(await Promise.all([5, 10, 15, 20, 25].map((sequence) => exists(checkpoint(sequence))))).toEqual([false, true, true, true, true]);
+    expect(await Promise.all([5, 10, 15, 20, 25].map((sequence) => exists(checkpointKey(sequence))))).toEqual([false, true, true, true, true]);
     const reopened = await openLog(trimmed);
     expect(reopened.head).toBe(25);
     expect(reopened.state.get(topicsSection).byName.size).toBe(25);
@@ -204,7 +204,7 @@ describe('trimming', () => {
     await log.close();
     // Entry 10 is old, but its checkpoint is the second latest: the trim stops at 5.
     for (let sequence = 1; sequence <= 15; sequence++) expect(await exists(logKey(sequence))).toBe(sequence > 5);
-    expect(await Promise.all([5, 10, 15].map((sequence) => exists(checkpoint(sequence))))).toEqual([true, true, true]);
+    expect(await Promise.all([5, 10, 15].map((sequence) => exists(checkpointKey(sequence))))).toEqual([true, true, true]);
   });
 
   test('a broker that fell behind the trimmed log finds out: its catch-up and its create-only write fail, and nobody reads what it wrote', async () => {
