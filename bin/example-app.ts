@@ -7,22 +7,30 @@
  * Context (cdk.json or `-c key=value`), all optional:
  * - `diskless-kafka:region`: the stack's region. Default: $CDK_DEFAULT_REGION, else us-east-1.
  * - `diskless-kafka:availabilityZones`: three zones, comma-separated. Default: <region>a,b,c.
+ * - `diskless-kafka:tlsSecretArn`: the complete ARN of a Secrets Manager secret holding the
+ *   brokers' TLS certificate and key (BrokerTlsOptions). Default: none, a plaintext listener.
  * The stack names no account, so synth needs no AWS credentials; `cdk deploy` uses the account
  * of the credentials it runs with.
  */
 import { App, CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { DisklessKafkaChecks, DisklessKafkaCluster } from '../lib';
 
 export const REGION_CONTEXT = 'diskless-kafka:region';
 export const ZONES_CONTEXT = 'diskless-kafka:availabilityZones';
+export const TLS_SECRET_CONTEXT = 'diskless-kafka:tlsSecretArn';
+/** A complete secret ARN: the name is followed by '-' and the six characters Secrets Manager adds. */
+const COMPLETE_SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/;
 const DEFAULT_REGION = 'us-east-1';
 
 export interface ExampleStackProps extends StackProps {
   /** The three Availability Zones of the cluster's VPC. */
   readonly availabilityZones: string[];
+  /** The complete ARN of the brokers' TLS certificate secret. @default - plaintext */
+  readonly tlsSecretArn?: string;
 }
 
 export class ExampleStack extends Stack {
@@ -31,7 +39,10 @@ export class ExampleStack extends Stack {
 
   constructor(scope: Construct, id: string, props: ExampleStackProps) {
     super(scope, id, props);
-    this.cluster = new DisklessKafkaCluster(this, 'Kafka', { availabilityZones: props.availabilityZones });
+    const tls = props.tlsSecretArn === undefined
+      ? undefined
+      : { certificateSecret: secretsmanager.Secret.fromSecretCompleteArn(this, 'TlsCertificate', props.tlsSecretArn) };
+    this.cluster = new DisklessKafkaCluster(this, 'Kafka', { availabilityZones: props.availabilityZones, tls });
     // The construct opens the Kafka port to nobody: clients get it by wearing this security group.
     this.clients = new ec2.SecurityGroup(this, 'KafkaClients', {
       vpc: this.cluster.vpc,
@@ -68,6 +79,7 @@ export function createExampleApp(options: ExampleAppOptions = {}): ExampleApp {
   const stack = new ExampleStack(app, 'DisklessKafka', {
     env: { region },
     availabilityZones: zones,
+    tlsSecretArn: contextTlsSecretArn(app),
     description: 'diskless-kafka example: a Kafka-compatible cluster with its WAL on FSx for NetApp ONTAP and its data in S3',
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new DisklessKafkaChecks());
@@ -83,4 +95,15 @@ function contextZones(app: App): string[] | undefined {
   const value: unknown = app.node.tryGetContext(ZONES_CONTEXT);
   if (Array.isArray(value)) return value.map(String);
   return typeof value === 'string' && value !== '' ? value.split(',').map((zone) => zone.trim()) : undefined;
+}
+
+function contextTlsSecretArn(app: App): string | undefined {
+  const arn = contextString(app, TLS_SECRET_CONTEXT);
+  if (arn !== undefined && !COMPLETE_SECRET_ARN.test(arn)) {
+    throw new Error(
+      `${TLS_SECRET_CONTEXT} must be the complete ARN of a Secrets Manager secret `
+        + `(arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>); got '${arn}'`,
+    );
+  }
+  return arn;
 }

@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { BrokerImage } from './broker-image';
+import { type BrokerTlsOptions, validateBrokerTls } from './broker-tls';
 import { renderBrokerUserData } from './private/broker-user-data';
 import { acknowledgeWildcardResource, defaultPolicyOf } from './private/nag';
 import { listOf, validateInteger, validatePattern } from './private/validate';
@@ -78,6 +79,14 @@ export interface BrokerFleetOptions {
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * TLS on the Kafka listener (Kafka's `SSL` security protocol), optionally with client
+   * certificates. Brokers then advertise their EC2 private DNS names: the VPC must have DNS
+   * hostnames and DNS support on (a VPC this package creates has both).
+   *
+   * @default - plaintext (Kafka's `PLAINTEXT`)
+   */
+  readonly tls?: BrokerTlsOptions;
 }
 
 /** What a fleet is wired to, and its size. */
@@ -130,6 +139,8 @@ export class BrokerFleet extends Construct implements ec2.IConnectable {
   readonly logGroup: logs.ILogGroup;
   readonly lifecycleHookName = DRAIN_LIFECYCLE_HOOK_NAME;
   readonly kafkaPort: number;
+  /** The Kafka `security.protocol` clients use: `SSL` with `tls`, `PLAINTEXT` without. */
+  readonly securityProtocol: 'SSL' | 'PLAINTEXT';
 
   constructor(scope: Construct, id: string, props: BrokerFleetProps) {
     super(scope, id);
@@ -137,6 +148,7 @@ export class BrokerFleet extends Construct implements ec2.IConnectable {
     const instanceTypes = props.instanceTypes ?? DEFAULT_BROKER_INSTANCE_TYPES.map((t) => new ec2.InstanceType(t));
     const drainTimeout = props.drainTimeout ?? Duration.minutes(5);
     validateFleetProps(props, this.kafkaPort, drainTimeout);
+    this.securityProtocol = props.tls ? 'SSL' : 'PLAINTEXT';
     const cpuArchitecture = singleArchitecture(instanceTypes);
     const subnets = threeZoneSubnets(props.vpc, props.vpcSubnets);
 
@@ -165,6 +177,7 @@ export class BrokerFleet extends Construct implements ec2.IConnectable {
     this.role = role;
     props.storage.grantBrokerAccess(role);
     this.logGroup.grantWrite(role);
+    props.tls?.certificateSecret.grantRead(role);
 
     const image = (props.image ?? BrokerImage.fromAsset()).bind(this, { cpuArchitecture });
     if (image.repository) {
@@ -206,6 +219,8 @@ export class BrokerFleet extends Construct implements ec2.IConnectable {
         objectStoreUrl: props.storage.objectStoreUrl,
         lifecycleHookName: DRAIN_LIFECYCLE_HOOK_NAME,
         logGroupName: this.logGroup.logGroupName,
+        tlsSecretArn: props.tls?.certificateSecret.secretArn ?? '',
+        clientCaPem: props.tls?.clientCertificateAuthorities ?? '',
       })),
     });
 
@@ -341,6 +356,7 @@ function validateFleetProps(props: BrokerFleetProps, kafkaPort: number, drainTim
   if (!Token.isUnresolved(drainTimeout.toSeconds())) {
     validateInteger('BrokerFleet drainTimeout (seconds)', drainTimeout.toSeconds(), 30, 7200);
   }
+  validateBrokerTls('BrokerFleet', props.tls);
 }
 
 /** The instance types' common CPU architecture; mixing them would need two AMIs and two images. */

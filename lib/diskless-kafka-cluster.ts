@@ -125,6 +125,8 @@ export class DisklessKafkaCluster extends Construct implements ec2.IConnectable 
   readonly clusterId: string;
   /** `host:port` for clients' `bootstrap.servers`. */
   readonly bootstrapServers: string;
+  /** The Kafka `security.protocol` clients use: `SSL` with `tls`, `PLAINTEXT` without. */
+  readonly securityProtocol: 'SSL' | 'PLAINTEXT';
   /** The broker capacity in AKUs. */
   readonly akus: number;
   /** The WAL's deployment type (of the new file system, or as declared for an existing one). */
@@ -180,6 +182,7 @@ export class DisklessKafkaCluster extends Construct implements ec2.IConnectable 
     });
     this.connections = this.fleet.connections;
     this.bootstrapServers = this.fleet.bootstrapServers;
+    this.securityProtocol = this.fleet.securityProtocol;
     this.capacityGuard = attachCapacityChecks(this, {
       request: capacityRequest,
       clusterName: this.clusterId,
@@ -243,6 +246,7 @@ export class DisklessKafkaCluster extends Construct implements ec2.IConnectable 
   private createOutputs(): void {
     const outputs: Record<string, [string, string]> = {
       BootstrapServers: [this.bootstrapServers, 'Kafka bootstrap.servers (internal Network Load Balancer)'],
+      SecurityProtocol: [this.securityProtocol, 'Kafka security.protocol of the listener'],
       ClusterId: [this.clusterId, 'Kafka cluster id reported by the brokers'],
       ObjectStore: [this.storage.objectStoreUrl, 'Where the brokers keep the data (DK_OBJECT_STORE)'],
       WalFileSystemId: [this.walFileSystem.fileSystemId, 'FSx for ONTAP file system of the WAL'],
@@ -277,8 +281,8 @@ function validateClusterProps(props: DisklessKafkaClusterProps): void {
 
 /** The props the cluster passes through to its fleet, and only those. */
 function fleetOptionsOf(props: DisklessKafkaClusterProps): BrokerFleetOptions {
-  const { image, instanceTypes, onDemandBaseCapacity, kafkaPort, drainTimeout, rootVolumeSizeGiB, notificationTopic, logRetention } = props;
-  return { image, instanceTypes, onDemandBaseCapacity, kafkaPort, drainTimeout, rootVolumeSizeGiB, notificationTopic, logRetention };
+  const { image, instanceTypes, onDemandBaseCapacity, kafkaPort, drainTimeout, rootVolumeSizeGiB, notificationTopic, logRetention, tls } = props;
+  return { image, instanceTypes, onDemandBaseCapacity, kafkaPort, drainTimeout, rootVolumeSizeGiB, notificationTopic, logRetention, tls };
 }
 
 /** A Kafka-style cluster id (22 URL-safe base64 characters) derived from the construct's unique address. */

@@ -4,7 +4,9 @@
 # body reads). cloud-init runs it once, as root, at the instance's first boot.
 #
 # It mounts the WAL over NFS, installs and starts Docker, pulls the broker image and runs it with
-# host networking, restart always, and its configuration in DK_* environment variables.
+# host networking, restart always, and its configuration in DK_* environment variables. With TLS
+# (TLS_SECRET_ARN set) it first writes the broker's certificate, key and client CAs into files only
+# the broker's user can read, and the broker advertises its private DNS name.
 
 log() { echo "diskless-kafka bootstrap: $*" >&2; }
 
@@ -59,15 +61,52 @@ pull_image() {
   retry docker pull "${BROKER_IMAGE}"
 }
 
-# Writes the broker's configuration: one DK_* variable per command-line flag of broker/main.ts.
+# Writes the TLS files into $1: cert.pem and key.pem from the secret's JSON ("certificate",
+# "privateKey"), and client-ca.pem when clients must present certificates. Only the broker's user
+# can read them; nothing of the secret reaches the log.
+write_tls_files() {
+  local dir="$1" secret
+  install -d -m 0700 -o "${BROKER_UID}" -g "${BROKER_UID}" "${dir}"
+  secret=$(retry aws secretsmanager get-secret-value --region "${AWS_REGION_NAME}" \
+    --secret-id "${TLS_SECRET_ARN}" --query SecretString --output text)
+  (
+    umask 0277
+    split_tls_secret "${dir}" <<<"${secret}"
+    if [[ -n "${CLIENT_CA_PEM}" ]]; then printf '%s\n' "${CLIENT_CA_PEM}" >"${dir}/client-ca.pem"; fi
+  )
+  chown "${BROKER_UID}:${BROKER_UID}" "${dir}"/*.pem
+}
+
+# Reads the TLS secret's JSON on stdin and writes its two PEM fields into $1, or exits saying which
+# field is missing or wrong (the boot then fails: a broker without its certificate never serves).
+split_tls_secret() {
+  python3 -c '
+import json, re, sys
+FIELDS = (("certificate", "cert.pem", "-----BEGIN CERTIFICATE-----"),
+          ("privateKey", "key.pem", "-----BEGIN (RSA |EC )?PRIVATE KEY-----"))
+try:
+    secret = json.load(sys.stdin)
+except ValueError:
+    sys.exit("diskless-kafka bootstrap: the TLS secret is not JSON")
+for field, name, begin in FIELDS:
+    value = secret.get(field) if isinstance(secret, dict) else None
+    if not isinstance(value, str) or not re.search(begin, value):
+        sys.exit("diskless-kafka bootstrap: the TLS secret has no unencrypted PEM %s in its \"%s\" field" % (name[:-4], field))
+    with open(sys.argv[1] + "/" + name, "w") as out:
+        out.write(value if value.endswith("\n") else value + "\n")
+' "$1"
+}
+
+# Writes the broker's configuration into $1/broker.env: one DK_* variable per command-line flag
+# of broker/main.ts.
 write_broker_env() {
-  local instance_ipv4="$1" zone="$2" group_name="$3"
-  mkdir -p /etc/diskless-kafka
-  cat >/etc/diskless-kafka/broker.env <<EOF
+  local dir="$1" advertised_host="$2" instance_ipv4="$3" zone="$4" group_name="$5"
+  mkdir -p "${dir}"
+  cat >"${dir}/broker.env" <<EOF
 DK_CLUSTER_MODE=true
 DK_HOST=0.0.0.0
 DK_PORT=${KAFKA_PORT}
-DK_ADVERTISED_HOST=${instance_ipv4}
+DK_ADVERTISED_HOST=${advertised_host}
 DK_NODE_ID=$(node_id_of "${instance_ipv4}")
 DK_ZONE=${zone}
 DK_CLUSTER_ID=${CLUSTER_ID}
@@ -77,16 +116,23 @@ DK_LIFECYCLE_HOOK_NAME=${LIFECYCLE_HOOK_NAME}
 DK_AUTO_SCALING_GROUP_NAME=${group_name}
 AWS_REGION=${AWS_REGION_NAME}
 EOF
+  if [[ -n "${TLS_SECRET_ARN}" ]]; then
+    printf 'DK_TLS_CERT_FILE=%s\nDK_TLS_KEY_FILE=%s\n' "${dir}/tls/cert.pem" "${dir}/tls/key.pem" >>"${dir}/broker.env"
+    if [[ -n "${CLIENT_CA_PEM}" ]]; then printf 'DK_TLS_CLIENT_CA_FILE=%s\n' "${dir}/tls/client-ca.pem" >>"${dir}/broker.env"; fi
+  fi
 }
 
 run_broker() {
-  local instance_id="$1"
+  local instance_id="$1" dir="$2" tls_volume=()
+  # The TLS files keep their host paths inside the container, read-only.
+  if [[ -n "${TLS_SECRET_ARN}" ]]; then tls_volume=(--volume "${dir}/tls:${dir}/tls:ro"); fi
   # --init forwards SIGTERM to the broker and reaps zombies; --stop-timeout gives it time to drain.
   docker run --detach --name diskless-kafka --init --restart always --network host \
     --stop-timeout 120 \
     --ulimit nofile=1048576:1048576 \
-    --env-file /etc/diskless-kafka/broker.env \
+    --env-file "${dir}/broker.env" \
     --volume "${WAL_MOUNT_POINT}:${WAL_MOUNT_POINT}" \
+    "${tls_volume[@]}" \
     --log-driver awslogs \
     --log-opt "awslogs-region=${AWS_REGION_NAME}" \
     --log-opt "awslogs-group=${LOG_GROUP_NAME}" \
@@ -95,9 +141,10 @@ run_broker() {
 }
 
 main() {
-  local instance_id instance_ipv4 zone group_name
+  local config_dir=/etc/diskless-kafka instance_id instance_ipv4 advertised_host zone group_name
   instance_id=$(imds instance-id)
   instance_ipv4=$(imds local-ipv4)
+  advertised_host="${instance_ipv4}"
   zone=$(imds placement/availability-zone)
   # Readable because the launch template turns on instance tags in metadata.
   group_name=$(imds tags/instance/aws:autoscaling:groupName)
@@ -105,11 +152,17 @@ main() {
   log "installing the NFS client and Docker"
   retry dnf install -y nfs-utils docker
   mount_wal
+  if [[ -n "${TLS_SECRET_ARN}" ]]; then
+    # One wildcard certificate can name every broker by its private DNS name; no certificate can
+    # name the addresses that Spot instances will get.
+    advertised_host=$(imds local-hostname)
+    write_tls_files "${config_dir}/tls"
+  fi
   start_docker
   pull_image
-  write_broker_env "${instance_ipv4}" "${zone}" "${group_name}"
-  run_broker "${instance_id}"
-  log "broker ${instance_id} started (node id $(node_id_of "${instance_ipv4}"), zone ${zone})"
+  write_broker_env "${config_dir}" "${advertised_host}" "${instance_ipv4}" "${zone}" "${group_name}"
+  run_broker "${instance_id}" "${config_dir}"
+  log "broker ${instance_id} started (node id $(node_id_of "${instance_ipv4}"), zone ${zone}, advertised as ${advertised_host})"
 }
 
 # Run when executed (user data); only define the functions when sourced (tests).

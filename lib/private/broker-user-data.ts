@@ -26,6 +26,10 @@ export interface BrokerUserDataOptions {
   readonly objectStoreUrl: string;
   readonly lifecycleHookName: string;
   readonly logGroupName: string;
+  /** The secret holding the broker's TLS certificate and key; '' for a plaintext listener. */
+  readonly tlsSecretArn: string;
+  /** PEM of the CAs whose certificates clients must present (mutual TLS); '' when none. */
+  readonly clientCaPem: string;
 }
 
 /** The bootstrap body's path inside the package. */
@@ -46,6 +50,8 @@ export function renderBrokerUserData(options: BrokerUserDataOptions): string {
     OBJECT_STORE_URL: options.objectStoreUrl,
     LIFECYCLE_HOOK_NAME: options.lifecycleHookName,
     LOG_GROUP_NAME: options.logGroupName,
+    TLS_SECRET_ARN: options.tlsSecretArn,
+    CLIENT_CA_PEM: options.clientCaPem,
   };
   const body = fs.readFileSync(path.join(packageRoot(), BOOTSTRAP_SCRIPT_PATH), 'utf8');
   return [

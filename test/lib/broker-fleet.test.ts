@@ -1,8 +1,11 @@
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { Duration, type Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { BrokerFleet, type BrokerFleetProps, DEFAULT_BROKER_INSTANCE_TYPES } from '../../lib/broker-fleet';
 import { BrokerImage } from '../../lib/broker-image';
@@ -13,6 +16,9 @@ import { WalFileSystem } from '../../lib/wal-file-system';
 import { bash, groupIdOf, hasCommand, logicalIdOf, propertiesOf, renderedUserData, shellcheck, testStack, threeZoneVpc, ZONES } from './support';
 
 const REGISTRY_IMAGE = BrokerImage.fromRegistry('public.ecr.aws/acme/diskless-kafka:1.0.0');
+const TLS_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:kafka/tls-AbCdEf';
+/** Test-only certificates (test/e2e/tls): a client CA, and a client certificate that is no CA. */
+const testPem = (name: string): string => readFileSync(path.join(packageRoot(), 'test', 'e2e', 'tls', name), 'utf8');
 
 interface Fixture {
   readonly stack: Stack;
@@ -224,7 +230,7 @@ describe('BrokerFleet', () => {
         expect(userData).toMatch(/^readonly ECR_REGISTRY='CFN_REFERENCE'$/m);
         expect(userData).toMatch(/docker run --detach --name diskless-kafka --init --restart always --network host/);
         for (const variable of [
-          'DK_CLUSTER_MODE=true', 'DK_HOST=0.0.0.0', 'DK_PORT=${KAFKA_PORT}', 'DK_ADVERTISED_HOST=${instance_ipv4}', 'DK_NODE_ID=$(node_id_of "${instance_ipv4}")',
+          'DK_CLUSTER_MODE=true', 'DK_HOST=0.0.0.0', 'DK_PORT=${KAFKA_PORT}', 'DK_ADVERTISED_HOST=${advertised_host}', 'DK_NODE_ID=$(node_id_of "${instance_ipv4}")',
           'DK_ZONE=${zone}', 'DK_CLUSTER_ID=${CLUSTER_ID}', 'DK_WAL_DIR=${WAL_MOUNT_POINT}', 'DK_OBJECT_STORE=${OBJECT_STORE_URL}',
           'DK_LIFECYCLE_HOOK_NAME=${LIFECYCLE_HOOK_NAME}', 'DK_AUTO_SCALING_GROUP_NAME=${group_name}', 'AWS_REGION=${AWS_REGION_NAME}',
         ]) {
@@ -310,6 +316,49 @@ describe('BrokerFleet', () => {
     });
   });
 
+  describe('TLS', () => {
+    const f = fixture();
+    const certificateSecret = secretsmanager.Secret.fromSecretCompleteArn(f.stack, 'Tls', TLS_SECRET_ARN);
+    const fleet = fleetIn(f, { tls: { certificateSecret, clientCertificateAuthorities: testPem('client-ca.pem') } });
+    const template = Template.fromStack(f.stack);
+    const userData = renderedUserData(template);
+
+    test('clients use SSL; without tls, PLAINTEXT', () => {
+      expect(fleet.securityProtocol).toBe('SSL');
+      expect(fleetIn(fixture()).securityProtocol).toBe('PLAINTEXT');
+    });
+
+    test('the instance role may read the certificate secret and no other', () => {
+      const secretStatements = propertiesOf(template, 'AWS::IAM::Policy')
+        .flatMap((policy) => policy.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[])
+        .filter((statement) => [statement.Action].flat().some((action) => action.startsWith('secretsmanager:')));
+      expect(secretStatements).toEqual([
+        expect.objectContaining({ Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: TLS_SECRET_ARN }),
+      ]);
+    });
+
+    test('the user data names the secret and carries the client CAs, passes shellcheck and fits', () => {
+      expect(userData).toContain(`readonly TLS_SECRET_ARN='${TLS_SECRET_ARN}'`);
+      expect(userData).toContain(`readonly CLIENT_CA_PEM='${testPem('client-ca.pem')}'`);
+      expect(shellcheck(userData)).toBe('');
+      expect(Buffer.byteLength(userData)).toBeLessThan(16 * 1024);
+    });
+
+    test('without tls the user data leaves both empty (the bootstrap then writes no TLS file)', () => {
+      const plain = renderedUserData(Template.fromStack(Stack.of(fleetIn(fixture()))));
+      expect(plain).toMatch(/^readonly TLS_SECRET_ARN=''$/m);
+      expect(plain).toMatch(/^readonly CLIENT_CA_PEM=''$/m);
+    });
+
+    test('a secret encrypted with a customer key: the role may decrypt with that key', () => {
+      const g = fixture();
+      const key = new kms.Key(g.stack, 'TlsKey', { enableKeyRotation: true });
+      fleetIn(g, { tls: { certificateSecret: secretsmanager.Secret.fromSecretAttributes(g.stack, 'Tls', { secretCompleteArn: TLS_SECRET_ARN, encryptionKey: key }) } });
+      const statements = propertiesOf(Template.fromStack(g.stack), 'AWS::KMS::Key')[0].KeyPolicy.Statement as { Action: string | string[] }[];
+      expect(statements.flatMap((statement) => [statement.Action].flat())).toContain('kms:Decrypt');
+    });
+  });
+
   describe('synth errors', () => {
     test('instance types of two architectures', () => {
       expect(() => fleetIn(fixture(), { instanceTypes: [new ec2.InstanceType('m7g.large'), new ec2.InstanceType('m7i.large')] })).toThrow(
@@ -363,6 +412,40 @@ describe('BrokerFleet', () => {
       ['cluster id with a space', { clusterId: 'my cluster' }, "BrokerFleet clusterId must be 1 to 64 characters of [A-Za-z0-9._-]; got 'my cluster'"],
     ])('%s', (_name, props, message) => {
       expect(() => fleetIn(fixture(), props)).toThrow(message);
+    });
+
+    describe('tls.clientCertificateAuthorities', () => {
+      const withClientCas = (pem: string) => {
+        const f = fixture();
+        return () => fleetIn(f, { tls: { certificateSecret: secretsmanager.Secret.fromSecretCompleteArn(f.stack, 'Tls', TLS_SECRET_ARN), clientCertificateAuthorities: pem } });
+      };
+
+      test('no PEM certificate in it', () => {
+        expect(withClientCas('client-ca.pem')).toThrow(
+          "BrokerFleet tls.clientCertificateAuthorities must be one or more PEM certificates ('-----BEGIN CERTIFICATE-----' blocks); got none in 13 bytes",
+        );
+      });
+
+      test('a block that is not a certificate', () => {
+        expect(withClientCas(`${testPem('client-ca.pem')}-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n`)).toThrow(
+          /^BrokerFleet tls\.clientCertificateAuthorities: certificate 2 of 2 is not a valid X\.509 certificate \(.+\)$/,
+        );
+      });
+
+      test('a certificate that is no CA', () => {
+        expect(withClientCas(testPem('client.pem'))).toThrow(
+          'BrokerFleet tls.clientCertificateAuthorities: certificate 1 of 1 (CN=test-client) is not a CA certificate '
+            + '(its basic constraints say CA:FALSE); give the authorities that sign client certificates',
+        );
+      });
+
+      test('more than the user data can carry', () => {
+        const pem = testPem('client-ca.pem');
+        const many = pem.repeat(Math.ceil(8193 / pem.length));
+        expect(withClientCas(many)).toThrow(
+          `BrokerFleet tls.clientCertificateAuthorities must be at most 8192 bytes of PEM (it travels in the EC2 user data); got ${Buffer.byteLength(many)}`,
+        );
+      });
     });
   });
 });

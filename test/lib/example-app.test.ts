@@ -8,10 +8,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, CfnResource, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
@@ -156,6 +158,18 @@ describe('the example app (npx cdk synth)', () => {
     expect(other.stack.region).toBe('eu-west-1');
     expect(other.stack.cluster.vpc.availabilityZones).toEqual(['eu-west-1a', 'eu-west-1b', 'eu-west-1c']);
   });
+
+  test('TLS from context: the secret ARN given, or a clear error for one that is not a complete secret ARN', () => {
+    const arn = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:kafka/tls-AbCdEf';
+    const secure = createExampleApp({ outdir: tempDir('dk-example-tls-'), context: { 'diskless-kafka:region': REGION, 'diskless-kafka:tlsSecretArn': arn } });
+    expect(secure.stack.cluster.securityProtocol).toBe('SSL');
+    expect(JSON.stringify(Template.fromStack(secure.stack).findResources('AWS::EC2::LaunchTemplate'))).toContain(`readonly TLS_SECRET_ARN='${arn}'`);
+    expect(stack.cluster.securityProtocol).toBe('PLAINTEXT');
+    const partial = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:kafka/tls';
+    expect(() => createExampleApp({ context: { 'diskless-kafka:tlsSecretArn': partial } })).toThrow(
+      `diskless-kafka:tlsSecretArn must be the complete ARN of a Secrets Manager secret (arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>); got '${partial}'`,
+    );
+  });
 });
 
 describe('a cluster using every option', () => {
@@ -185,6 +199,8 @@ describe('a cluster using every option', () => {
     encryptionKey: kms.Key.fromKeyArn(existing, 'Key', 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab'),
     dataPrefix: 'clusters/orders',
     image: BrokerImage.fromEcrRepository(ecr.Repository.fromRepositoryName(existing, 'Repo', 'diskless-kafka'), '1.0.0'),
+    // TLS with a secret known by name only (its ARN's random suffix unknown).
+    tls: { certificateSecret: secretsmanager.Secret.fromSecretNameV2(existing, 'Tls', 'kafka/orders-tls') },
   });
 
   // New resources, every knob turned: KMS, MULTI_AZ_1, x86 On-Demand base, notifications.
@@ -202,6 +218,14 @@ describe('a cluster using every option', () => {
     clusterId: 'every-knob',
     akus: 6,
     image: BrokerImage.fromRegistry('public.ecr.aws/acme/diskless-kafka:1.0.0'),
+    // Mutual TLS, the certificate's secret encrypted with the stack's key.
+    tls: {
+      certificateSecret: secretsmanager.Secret.fromSecretAttributes(created, 'Tls', {
+        secretCompleteArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:kafka/every-knob-tls-AbCdEf',
+        encryptionKey: key,
+      }),
+      clientCertificateAuthorities: fs.readFileSync(path.join(packageRoot(), 'test', 'e2e', 'tls', 'client-ca.pem'), 'utf8'),
+    },
   });
   const synthError = synthesize(app);
 
