@@ -12,6 +12,7 @@ import { accessSync, constants as fsConstants } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { SaslUsers } from './auth/sasl-users';
 import { LOG_LEVELS, type LogLevel } from './log';
 import { DEFAULT_WAL_SYNC_MODE, WAL_SYNC_MODES, walSyncModeNamed, type WalSyncMode } from './storage/wal/wal';
 
@@ -59,6 +60,8 @@ export interface BrokerConfig {
   readonly tlsKeyFile: string | undefined;
   /** PEM CA certificates: clients must present a certificate one of them signed (Kafka's ssl.client.auth=required). */
   readonly tlsClientCaFile: string | undefined;
+  /** Users file (broker/auth/sasl-users.ts): with it, clients must authenticate with SASL. */
+  readonly saslUsersFile: string | undefined;
   readonly logLevel: LogLevel;
   // --- the cluster (broker/cluster/, issue 6) ---
   /** Join a cluster: leases, partition ownership, failover and fencing through the object store. */
@@ -171,6 +174,17 @@ function tlsFile(other: string, needs = `together with --${other}`) {
     if (given[other] === undefined) throw new Error(`a readable file, given ${needs}`);
     return readableFile(value);
   };
+}
+
+/** A users file that loads: its own errors name the field that is wrong. */
+function saslUsersFile(value: string): string {
+  const file = readableFile(value);
+  try {
+    SaslUsers.fromFile(file);
+  } catch (error) {
+    throw new Error(`a valid users file (${(error as Error).message})`);
+  }
+  return file;
 }
 
 function logLevel(value: string): LogLevel {
@@ -386,6 +400,14 @@ const OPTIONS: { [K in keyof BrokerConfig]: OptionSpec<K> } = {
     defaultText: 'none (no client certificates)',
     // The cert file needs the key file, so checking for the cert checks for both.
     parse: tlsFile('tls-cert-file', 'with --tls-cert-file and --tls-key-file'),
+  },
+  saslUsersFile: {
+    key: 'saslUsersFile',
+    valueName: 'FILE',
+    description: 'SASL users (SCRAM credentials; add one with broker/auth/sasl-user-tool.ts); clients must then authenticate '
+      + 'with SCRAM-SHA-512, SCRAM-SHA-256 or PLAIN (security.protocol=SASL_PLAINTEXT, or SASL_SSL with TLS)',
+    defaultText: 'none (no authentication)',
+    parse: (value) => (value === undefined ? undefined : saslUsersFile(value)),
   },
   logLevel: {
     key: 'logLevel',

@@ -17,6 +17,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { ApiRegistry } from './api/registry';
+import { SaslUsers } from './auth/sasl-users';
 import type { BrokerSettings } from './api/api';
 import { ClusterRuntime } from './cluster/cluster-runtime';
 import { SingleBrokerView } from './cluster/cluster-view';
@@ -97,7 +98,8 @@ export async function startBroker(
   clusterRuntime?.onPartitionLeft(({ topic, partition }) => {
     if (topic === OFFSETS_TOPIC) groups.unloadPartition(partition);
   });
-  server.serve({ storage, cluster, settings: settingsOf(config), apis: registry, groups });
+  const sasl = config.saslUsersFile === undefined ? undefined : SaslUsers.fromFile(config.saslUsersFile);
+  server.serve({ storage, cluster, settings: settingsOf(config), apis: registry, groups, sasl });
 
   const shutDown = async (): Promise<void> => {
     // Joins held for a rebalance would keep the server's stop waiting: answer them first.
@@ -106,7 +108,7 @@ export async function startBroker(
     await storage.close();
   };
   await clusterRuntime?.armDrain(shutDown);
-  log.info({ config: { ...config, port } }, 'broker started');
+  log.info({ config: { ...config, port }, securityProtocol: securityProtocolOf(config) }, 'broker started');
   const missingFlags = missingBrokerNodeFlags();
   if (missingFlags.length > 0) {
     log.warn({ missingFlags }, 'started without the broker\'s Node.js flags (broker/runtime-flags.ts): expect a longer latency tail');
@@ -168,3 +170,10 @@ async function main(): Promise<void> {
 }
 
 if (require.main === module) void main();
+
+/** The Kafka `security.protocol` clients must use with this configuration. */
+function securityProtocolOf(config: BrokerConfig): 'PLAINTEXT' | 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL' {
+  const tls = config.tlsCertFile !== undefined;
+  if (config.saslUsersFile === undefined) return tls ? 'SSL' : 'PLAINTEXT';
+  return tls ? 'SASL_SSL' : 'SASL_PLAINTEXT';
+}

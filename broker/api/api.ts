@@ -11,6 +11,8 @@
  * issue its storage calls synchronously, before its first `await`, so that pipelined produce
  * requests reach storage in the order the client sent them.
  */
+import type { SaslExchange } from '../auth/sasl';
+import type { SaslUsers } from '../auth/sasl-users';
 import type { ClusterView } from '../cluster/cluster-view';
 import type { GroupCoordinator } from '../coordinator/coordinator';
 import type { Logger } from '../log';
@@ -50,6 +52,24 @@ export interface BrokerServices {
    * server without one; the group APIs then answer COORDINATOR_NOT_AVAILABLE.
    */
   readonly groups?: GroupCoordinator;
+  /**
+   * The users SASL authenticates against (--sasl-users-file). When set, every connection must
+   * authenticate before any request but ApiVersions, SaslHandshake and SaslAuthenticate.
+   */
+  readonly sasl?: SaslUsers;
+}
+
+/** What a connection knows about its client from one request to the next: who it is. */
+export interface ClientSession {
+  /** The user the client authenticated as with SASL; undefined until then, and without SASL. */
+  user: string | undefined;
+  /** The authentication under way, from a successful SaslHandshake until it succeeds or fails. */
+  saslExchange: SaslExchange | undefined;
+  /**
+   * After a v0 SaslHandshake the client sends the exchange's tokens as bare size-prefixed frames,
+   * not in SaslAuthenticate requests (the connection then reads them as such).
+   */
+  rawSaslTokens: boolean;
 }
 
 export interface RequestContext {
@@ -66,6 +86,10 @@ export interface RequestContext {
    * stopping; a handler holding the request (a long-polling fetch) then answers at once.
    */
   readonly signal: AbortSignal;
+  /** The connection's session (SASL authentication). */
+  readonly session: ClientSession;
+  /** Answer this request, then close the connection (as Kafka does after a failed authentication). */
+  closeAfterResponse(reason: string): void;
 }
 
 /** Returned by a handler for requests Kafka does not answer (produce with acks=0). */

@@ -31,12 +31,14 @@ import { leaveGroupApi } from './13-leave-group';
 import { syncGroupApi } from './14-sync-group';
 import { describeGroupsApi } from './15-describe-groups';
 import { listGroupsApi } from './16-list-groups';
+import { saslHandshakeApi } from './17-sasl-handshake';
 import { apiVersionsApi } from './18-api-versions';
 import { createTopicsApi } from './19-create-topics';
 import { deleteTopicsApi } from './20-delete-topics';
 import { deleteRecordsApi } from './21-delete-records';
 import { initProducerIdApi } from './22-init-producer-id';
 import { describeConfigsApi } from './32-describe-configs';
+import { saslAuthenticateApi } from './36-sasl-authenticate';
 import { deleteGroupsApi } from './42-delete-groups';
 import type { ApiCatalog, ApiDefinition, ApiVersionRange } from './api';
 
@@ -54,12 +56,14 @@ export const BROKER_APIS: readonly ApiDefinition[] = [
   syncGroupApi,
   describeGroupsApi,
   listGroupsApi,
+  saslHandshakeApi,
   apiVersionsApi,
   createTopicsApi,
   deleteTopicsApi,
   deleteRecordsApi,
   initProducerIdApi,
   describeConfigsApi,
+  saslAuthenticateApi,
   deleteGroupsApi,
 ];
 

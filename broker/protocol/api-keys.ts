@@ -13,11 +13,13 @@ export enum ApiKey {
   SyncGroup = 14,
   DescribeGroups = 15,
   ListGroups = 16,
+  SaslHandshake = 17,
   ApiVersions = 18,
   CreateTopics = 19,
   DeleteTopics = 20,
   DeleteRecords = 21,
   InitProducerId = 22,
   DescribeConfigs = 32,
+  SaslAuthenticate = 36,
   DeleteGroups = 42,
 }

@@ -17,9 +17,12 @@
  *   connection. The socket reads the rest of such a frame straight into that memory once its
  *   header is in (direct-reads.ts); where the socket cannot be moved to such reads, it is piped
  *   into the decoder, which copies its chunks.
+ * - SASL (when the broker has users): until the client has authenticated, only ApiVersions,
+ *   SaslHandshake and SaslAuthenticate are served, and any other request closes the connection,
+ *   as in Kafka. After a v0 SaslHandshake, the next frames are the exchange's bare tokens.
  */
 import type { Socket } from 'node:net';
-import { CloseConnectionError, NO_RESPONSE, type BrokerServices, type RequestContext } from '../api/api';
+import { CloseConnectionError, NO_RESPONSE, type BrokerServices, type ClientSession, type RequestContext } from '../api/api';
 import type { ApiRegistry } from '../api/registry';
 import { ApiKey } from '../protocol/api-keys';
 import type { Logger } from '../log';
@@ -43,6 +46,9 @@ export interface ReadStatistics {
   readonly bytesReadIntoFrames: number;
 }
 
+/** How long a connection closed after its last response may take to send it. */
+const CLOSE_AFTER_WRITES_MS = 5_000;
+
 /** What a socket reads at a time into a buffer of its own (Node.js's own size). */
 const READ_CHUNK_BYTES = 64 * 1024;
 
@@ -51,7 +57,12 @@ interface Slot {
   readonly frameBytes: number;
   /** Undefined while the handler runs; empty for requests without a response. */
   response?: Buffer[];
+  /** Close the connection once this response is written, for this reason. */
+  closeAfter?: string;
 }
+
+/** The requests a client may send before it has authenticated, when SASL is on. */
+const BEFORE_AUTHENTICATION: ReadonlySet<number> = new Set([ApiKey.ApiVersions, ApiKey.SaslHandshake, ApiKey.SaslAuthenticate]);
 
 export class Connection {
   readonly remote: string;
@@ -82,6 +93,7 @@ export class Connection {
    * memory, collecting its young generation for that pressure several times a second.
    */
   private readChunk: Buffer | undefined;
+  private readonly session: ClientSession = { user: undefined, saslExchange: undefined, rawSaslTokens: false };
 
   constructor(
     accepted: Socket,
@@ -175,6 +187,17 @@ export class Connection {
     this.socket.destroy();
   }
 
+  /** Closes once what was written has been sent (the client reads why it is being closed). */
+  private closeAfterWrites(reason: string): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.log.info({ reason }, 'closing connection');
+    this.abort.abort();
+    this.socket.end();
+    // A client that never reads would keep the socket open: give it a moment, then cut it.
+    setTimeout(() => this.socket.destroy(), CLOSE_AFTER_WRITES_MS).unref();
+  }
+
   private onDecoderError(error: Error): void {
     if (error instanceof FrameError) this.close(error.message);
     else this.close(`reading frames failed: ${error.message}`, 'error');
@@ -185,6 +208,10 @@ export class Connection {
     if (!this.undelivered.delete(frame) && this.isClosed) return;
     if (this.finishing || this.isClosed) {
       this.releaseFrame(frame);
+      return;
+    }
+    if (this.session.rawSaslTokens) {
+      this.onRawSaslToken(frame);
       return;
     }
     let request: ParsedRequest;
@@ -210,10 +237,44 @@ export class Connection {
     this.dispatch(request, slot, () => this.releaseFrame(frame));
   }
 
+  /**
+   * One token of a SASL exchange started by a v0 SaslHandshake: no request header, and the reply
+   * is the bare token, size-prefixed. A failure closes the connection without a reply, as in Kafka.
+   */
+  private onRawSaslToken(frame: Buffer): void {
+    const exchange = this.session.saslExchange!;
+    const token = Buffer.from(frame);
+    this.releaseFrame(frame);
+    const slot: Slot = { frameBytes: frame.length };
+    this.queue.push(slot);
+    this.queuedBytes += frame.length;
+    exchange.step(token).then(({ reply, user }) => {
+      if (user !== undefined) this.authenticated(user, exchange.mechanism);
+      const size = Buffer.alloc(4);
+      size.writeInt32BE(reply.length);
+      this.complete(slot, [size, reply]);
+    }, (error: unknown) => this.close(`SASL authentication failed (${exchange.mechanism}): ${error instanceof Error ? error.message : String(error)}`));
+  }
+
+  private authenticated(user: string, mechanism: string): void {
+    this.session.user = user;
+    this.session.saslExchange = undefined;
+    this.session.rawSaslTokens = false;
+    this.log.info({ user, mechanism }, 'authenticated');
+  }
+
   /** Calls the handler; `done` once it has settled (its request's frame is then no longer read). */
   private dispatch(request: Extract<ParsedRequest, { kind: 'call' }>, slot: Slot, done: () => void): void {
     const { api, header, body } = request;
-    const context = new CallContext(api.name, header, this.clientHost, this.options.services, this.log, this.abort.signal);
+    if (this.options.services.sasl !== undefined && this.session.user === undefined && !BEFORE_AUTHENTICATION.has(api.key)) {
+      done();
+      this.close(`${api.name} request before SASL authentication`);
+      return;
+    }
+    const closeAfterResponse = (reason: string): void => {
+      slot.closeAfter = reason;
+    };
+    const context = new CallContext(api.name, header, this.clientHost, this.options.services, this.log, this.abort.signal, this.session, closeAfterResponse);
     const onFailure = (error: unknown): void => {
       if (error instanceof CloseConnectionError) this.close(error.message);
       else {
@@ -262,6 +323,10 @@ export class Connection {
         this.socket.cork();
         for (const chunk of slot.response!) flowing = this.socket.write(chunk);
         this.socket.uncork();
+      }
+      if (slot.closeAfter !== undefined) {
+        this.closeAfterWrites(slot.closeAfter);
+        return;
       }
       if (!flowing) {
         this.waitingForDrain = true;
@@ -317,6 +382,8 @@ class CallContext implements RequestContext {
     readonly services: BrokerServices,
     private readonly connectionLog: Logger,
     readonly signal: AbortSignal,
+    readonly session: ClientSession,
+    readonly closeAfterResponse: (reason: string) => void,
   ) {
     this.apiVersion = header.apiVersion;
     this.correlationId = header.correlationId;

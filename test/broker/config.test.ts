@@ -1,5 +1,7 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { withUser } from '../../broker/auth/sasl-users';
 import { ConfigError, envOf, flagOf, helpText, parseConfig, type BrokerConfig } from '../../broker/config';
 
 const TLS_CERT = path.join(__dirname, '..', 'e2e', 'tls', 'broker.pem');
@@ -91,6 +93,18 @@ describe('parseConfig', () => {
     expect(parse([])).toMatchObject({ tlsCertFile: undefined, tlsKeyFile: undefined });
     const relative = path.relative(process.cwd(), TLS_CERT);
     expect(parse(['--tls-cert-file', relative], { DK_TLS_KEY_FILE: TLS_KEY })).toMatchObject({ tlsCertFile: TLS_CERT, tlsKeyFile: TLS_KEY });
+  });
+
+  test('SASL: a users file that loads; a file that is not one is refused with its own message', async () => {
+    expect(parse([])).toMatchObject({ saslUsersFile: undefined });
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'dk-config-sasl-'));
+    const users = path.join(dir, 'users.json');
+    writeFileSync(users, await withUser(undefined, 'alice', 'secret'));
+    expect(parse([], { DK_SASL_USERS_FILE: users })).toMatchObject({ saslUsersFile: users });
+    expect(() => parseConfig(['--sasl-users-file', TLS_CERT], {})).toThrow(
+      `invalid --sasl-users-file: "${TLS_CERT}"; expected a valid users file (${TLS_CERT} is not valid JSON: `,
+    );
+    rmSync(dir, { recursive: true });
   });
 
   test('--help', () => {

@@ -4,6 +4,7 @@
  */
 import type { BrokerSettings } from '../../broker/api/api';
 import { ApiRegistry } from '../../broker/api/registry';
+import type { SaslUsers } from '../../broker/auth/sasl-users';
 import { SingleBrokerView, type ClusterView } from '../../broker/cluster/cluster-view';
 import { silentLogger, type Logger } from '../../broker/log';
 import { KafkaServer } from '../../broker/server/server';
@@ -35,6 +36,8 @@ export async function startInProcessBroker(
     readIntoFrames?: boolean;
     /** The cluster as this broker sees it; by default a single broker, node 1, owning everything. */
     cluster?: (port: number) => ClusterView;
+    /** SASL users: clients must then authenticate. */
+    sasl?: SaslUsers;
   } = {},
 ): Promise<InProcessBroker> {
   const storage = options.storage ?? new MemoryStorage();
@@ -50,6 +53,6 @@ export async function startInProcessBroker(
   const { port } = await server.listen('127.0.0.1', 0);
   const cluster =
     options.cluster?.(port) ?? new SingleBrokerView('test-cluster', { nodeId: 1, host: '127.0.0.1', port, rack: 'zone-a' });
-  server.serve({ storage, cluster, settings, apis: registry });
+  server.serve({ storage, cluster, settings, apis: registry, sasl: options.sasl });
   return { port, server, storage, stop: () => server.stop(5000) };
 }
