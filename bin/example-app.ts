@@ -9,6 +9,8 @@
  * - `diskless-kafka:availabilityZones`: three zones, comma-separated. Default: <region>a,b,c.
  * - `diskless-kafka:tlsSecretArn`: the complete ARN of a Secrets Manager secret holding the
  *   brokers' TLS certificate and key (BrokerTlsOptions). Default: none, a plaintext listener.
+ * - `diskless-kafka:saslUsersSecretArn`: the complete ARN of a secret holding a SASL users file
+ *   (BrokerSaslOptions). Default: none, no authentication.
  * The stack names no account, so synth needs no AWS credentials; `cdk deploy` uses the account
  * of the credentials it runs with.
  */
@@ -22,6 +24,7 @@ import { DisklessKafkaChecks, DisklessKafkaCluster } from '../lib';
 export const REGION_CONTEXT = 'diskless-kafka:region';
 export const ZONES_CONTEXT = 'diskless-kafka:availabilityZones';
 export const TLS_SECRET_CONTEXT = 'diskless-kafka:tlsSecretArn';
+export const SASL_USERS_SECRET_CONTEXT = 'diskless-kafka:saslUsersSecretArn';
 /** A complete secret ARN: the name is followed by '-' and the six characters Secrets Manager adds. */
 const COMPLETE_SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/;
 const DEFAULT_REGION = 'us-east-1';
@@ -31,6 +34,8 @@ export interface ExampleStackProps extends StackProps {
   readonly availabilityZones: string[];
   /** The complete ARN of the brokers' TLS certificate secret. @default - plaintext */
   readonly tlsSecretArn?: string;
+  /** The complete ARN of the SASL users secret. @default - no authentication */
+  readonly saslUsersSecretArn?: string;
 }
 
 export class ExampleStack extends Stack {
@@ -39,10 +44,14 @@ export class ExampleStack extends Stack {
 
   constructor(scope: Construct, id: string, props: ExampleStackProps) {
     super(scope, id, props);
-    const tls = props.tlsSecretArn === undefined
-      ? undefined
-      : { certificateSecret: secretsmanager.Secret.fromSecretCompleteArn(this, 'TlsCertificate', props.tlsSecretArn) };
-    this.cluster = new DisklessKafkaCluster(this, 'Kafka', { availabilityZones: props.availabilityZones, tls });
+    const secret = (id: string, arn: string | undefined) => (arn === undefined ? undefined : secretsmanager.Secret.fromSecretCompleteArn(this, id, arn));
+    const certificateSecret = secret('TlsCertificate', props.tlsSecretArn);
+    const usersSecret = secret('SaslUsers', props.saslUsersSecretArn);
+    this.cluster = new DisklessKafkaCluster(this, 'Kafka', {
+      availabilityZones: props.availabilityZones,
+      tls: certificateSecret && { certificateSecret },
+      sasl: usersSecret && { usersSecret },
+    });
     // The construct opens the Kafka port to nobody: clients get it by wearing this security group.
     this.clients = new ec2.SecurityGroup(this, 'KafkaClients', {
       vpc: this.cluster.vpc,
@@ -79,7 +88,8 @@ export function createExampleApp(options: ExampleAppOptions = {}): ExampleApp {
   const stack = new ExampleStack(app, 'DisklessKafka', {
     env: { region },
     availabilityZones: zones,
-    tlsSecretArn: contextTlsSecretArn(app),
+    tlsSecretArn: contextSecretArn(app, TLS_SECRET_CONTEXT),
+    saslUsersSecretArn: contextSecretArn(app, SASL_USERS_SECRET_CONTEXT),
     description: 'diskless-kafka example: a Kafka-compatible cluster with its WAL on FSx for NetApp ONTAP and its data in S3',
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new DisklessKafkaChecks());
@@ -97,11 +107,11 @@ function contextZones(app: App): string[] | undefined {
   return typeof value === 'string' && value !== '' ? value.split(',').map((zone) => zone.trim()) : undefined;
 }
 
-function contextTlsSecretArn(app: App): string | undefined {
-  const arn = contextString(app, TLS_SECRET_CONTEXT);
+function contextSecretArn(app: App, key: string): string | undefined {
+  const arn = contextString(app, key);
   if (arn !== undefined && !COMPLETE_SECRET_ARN.test(arn)) {
     throw new Error(
-      `${TLS_SECRET_CONTEXT} must be the complete ARN of a Secrets Manager secret `
+      `${key} must be the complete ARN of a Secrets Manager secret `
         + `(arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>); got '${arn}'`,
     );
   }

@@ -7,7 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { BrokerImage } from './broker-image';
-import { type BrokerTlsOptions, validateBrokerTls } from './broker-tls';
+import { type BrokerSaslOptions, type BrokerTlsOptions, type SecurityProtocol, securityProtocolOf, validateBrokerTls } from './broker-security';
 import { renderBrokerUserData } from './private/broker-user-data';
 import { acknowledgeWildcardResource, defaultPolicyOf } from './private/nag';
 import { listOf, validateInteger, validatePattern } from './private/validate';
@@ -87,6 +87,13 @@ export interface BrokerFleetOptions {
    * @default - plaintext (Kafka's `PLAINTEXT`)
    */
   readonly tls?: BrokerTlsOptions;
+  /**
+   * SASL authentication (SCRAM-SHA-512, SCRAM-SHA-256, PLAIN) against a users file kept in
+   * Secrets Manager: Kafka's `SASL_SSL` with `tls`, `SASL_PLAINTEXT` without.
+   *
+   * @default - no authentication
+   */
+  readonly sasl?: BrokerSaslOptions;
 }
 
 /** What a fleet is wired to, and its size. */
@@ -139,8 +146,8 @@ export class BrokerFleet extends Construct implements ec2.IConnectable {
   readonly logGroup: logs.ILogGroup;
   readonly lifecycleHookName = DRAIN_LIFECYCLE_HOOK_NAME;
   readonly kafkaPort: number;
-  /** The Kafka `security.protocol` clients use: `SSL` with `tls`, `PLAINTEXT` without. */
-  readonly securityProtocol: 'SSL' | 'PLAINTEXT';
+  /** The Kafka `security.protocol` clients use: `SASL_SSL`, `SASL_PLAINTEXT`, `SSL` or `PLAINTEXT`. */
+  readonly securityProtocol: SecurityProtocol;
 
   constructor(scope: Construct, id: string, props: BrokerFleetProps) {
     super(scope, id);
@@ -148,7 +155,7 @@ export class BrokerFleet extends Construct implements ec2.IConnectable {
     const instanceTypes = props.instanceTypes ?? DEFAULT_BROKER_INSTANCE_TYPES.map((t) => new ec2.InstanceType(t));
     const drainTimeout = props.drainTimeout ?? Duration.minutes(5);
     validateFleetProps(props, this.kafkaPort, drainTimeout);
-    this.securityProtocol = props.tls ? 'SSL' : 'PLAINTEXT';
+    this.securityProtocol = securityProtocolOf(props.tls, props.sasl);
     const cpuArchitecture = singleArchitecture(instanceTypes);
     const subnets = threeZoneSubnets(props.vpc, props.vpcSubnets);
 
@@ -178,6 +185,7 @@ export class BrokerFleet extends Construct implements ec2.IConnectable {
     props.storage.grantBrokerAccess(role);
     this.logGroup.grantWrite(role);
     props.tls?.certificateSecret.grantRead(role);
+    props.sasl?.usersSecret.grantRead(role);
 
     const image = (props.image ?? BrokerImage.fromAsset()).bind(this, { cpuArchitecture });
     if (image.repository) {
@@ -221,6 +229,7 @@ export class BrokerFleet extends Construct implements ec2.IConnectable {
         logGroupName: this.logGroup.logGroupName,
         tlsSecretArn: props.tls?.certificateSecret.secretArn ?? '',
         clientCaPem: props.tls?.clientCertificateAuthorities ?? '',
+        saslUsersSecretArn: props.sasl?.usersSecret.secretArn ?? '',
       })),
     });
 

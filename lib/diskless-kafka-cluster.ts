@@ -5,6 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { BrokerFleet, type BrokerFleetOptions, DEFAULT_BROKER_INSTANCE_TYPES } from './broker-fleet';
+import type { SecurityProtocol } from './broker-security';
 import type { CapacityGuard } from './capacity/capacity-guard';
 import { attachCapacityChecks, type ClusterCapacityOptions, planClusterCapacity } from './capacity/cluster-capacity';
 import type { CapacityPlan, CapacityRequest } from './capacity/plan';
@@ -125,8 +126,8 @@ export class DisklessKafkaCluster extends Construct implements ec2.IConnectable 
   readonly clusterId: string;
   /** `host:port` for clients' `bootstrap.servers`. */
   readonly bootstrapServers: string;
-  /** The Kafka `security.protocol` clients use: `SSL` with `tls`, `PLAINTEXT` without. */
-  readonly securityProtocol: 'SSL' | 'PLAINTEXT';
+  /** The Kafka `security.protocol` clients use: `SASL_SSL`, `SASL_PLAINTEXT`, `SSL` or `PLAINTEXT`. */
+  readonly securityProtocol: SecurityProtocol;
   /** The broker capacity in AKUs. */
   readonly akus: number;
   /** The WAL's deployment type (of the new file system, or as declared for an existing one). */
@@ -281,8 +282,8 @@ function validateClusterProps(props: DisklessKafkaClusterProps): void {
 
 /** The props the cluster passes through to its fleet, and only those. */
 function fleetOptionsOf(props: DisklessKafkaClusterProps): BrokerFleetOptions {
-  const { image, instanceTypes, onDemandBaseCapacity, kafkaPort, drainTimeout, rootVolumeSizeGiB, notificationTopic, logRetention, tls } = props;
-  return { image, instanceTypes, onDemandBaseCapacity, kafkaPort, drainTimeout, rootVolumeSizeGiB, notificationTopic, logRetention, tls };
+  const { image, instanceTypes, onDemandBaseCapacity, kafkaPort, drainTimeout, rootVolumeSizeGiB, notificationTopic, logRetention, tls, sasl } = props;
+  return { image, instanceTypes, onDemandBaseCapacity, kafkaPort, drainTimeout, rootVolumeSizeGiB, notificationTopic, logRetention, tls, sasl };
 }
 
 /** A Kafka-style cluster id (22 URL-safe base64 characters) derived from the construct's unique address. */

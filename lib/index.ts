@@ -4,7 +4,7 @@
 export * from './wal-file-system';
 export * from './stream-storage';
 export * from './broker-image';
-export * from './broker-tls';
+export * from './broker-security';
 export * from './broker-fleet';
 export * from './diskless-kafka-cluster';
 

@@ -5,8 +5,9 @@
 #
 # It mounts the WAL over NFS, installs and starts Docker, pulls the broker image and runs it with
 # host networking, restart always, and its configuration in DK_* environment variables. With TLS
-# (TLS_SECRET_ARN set) it first writes the broker's certificate, key and client CAs into files only
-# the broker's user can read, and the broker advertises its private DNS name.
+# (TLS_SECRET_ARN set) or SASL (SASL_USERS_SECRET_ARN set) it first writes the broker's
+# certificate, key, client CAs or users into files only the broker's user can read; with TLS the
+# broker advertises its private DNS name.
 
 log() { echo "diskless-kafka bootstrap: $*" >&2; }
 
@@ -61,20 +62,47 @@ pull_image() {
   retry docker pull "${BROKER_IMAGE}"
 }
 
-# Writes the TLS files into $1: cert.pem and key.pem from the secret's JSON ("certificate",
-# "privateKey"), and client-ca.pem when clients must present certificates. Only the broker's user
-# can read them; nothing of the secret reaches the log.
-write_tls_files() {
-  local dir="$1" secret
+# Writes the broker's credentials into $1, a directory only the broker's user can read: with TLS,
+# cert.pem and key.pem from the secret's JSON ("certificate", "privateKey") and client-ca.pem when
+# clients must present certificates; with SASL, sasl-users.json. Nothing of them reaches the log.
+write_credentials() {
+  local dir="$1" value
   install -d -m 0700 -o "${BROKER_UID}" -g "${BROKER_UID}" "${dir}"
-  secret=$(retry aws secretsmanager get-secret-value --region "${AWS_REGION_NAME}" \
-    --secret-id "${TLS_SECRET_ARN}" --query SecretString --output text)
   (
     umask 0277
-    split_tls_secret "${dir}" <<<"${secret}"
-    if [[ -n "${CLIENT_CA_PEM}" ]]; then printf '%s\n' "${CLIENT_CA_PEM}" >"${dir}/client-ca.pem"; fi
+    # Each value is read into a variable first: a failed read then stops the boot (set -e).
+    if [[ -n "${TLS_SECRET_ARN}" ]]; then
+      value=$(secret_value "${TLS_SECRET_ARN}")
+      split_tls_secret "${dir}" <<<"${value}"
+      if [[ -n "${CLIENT_CA_PEM}" ]]; then printf '%s\n' "${CLIENT_CA_PEM}" >"${dir}/client-ca.pem"; fi
+    fi
+    if [[ -n "${SASL_USERS_SECRET_ARN}" ]]; then
+      value=$(secret_value "${SASL_USERS_SECRET_ARN}")
+      check_sasl_users <<<"${value}" >"${dir}/sasl-users.json"
+    fi
   )
-  chown "${BROKER_UID}:${BROKER_UID}" "${dir}"/*.pem
+  chown "${BROKER_UID}:${BROKER_UID}" "${dir}"/*
+}
+
+# Prints a secret's value (the instance role may read the cluster's secrets and no other).
+secret_value() {
+  retry aws secretsmanager get-secret-value --region "${AWS_REGION_NAME}" --secret-id "$1" \
+    --query SecretString --output text
+}
+
+# Copies a SASL users file (npm run sasl-user) from stdin to stdout if it has users, or exits saying
+# why not; the broker checks each credential when it starts.
+check_sasl_users() {
+  python3 -c '
+import json, sys
+try:
+    users = json.load(sys.stdin)
+except ValueError:
+    sys.exit("diskless-kafka bootstrap: the SASL users secret is not JSON")
+if not isinstance(users, dict) or not isinstance(users.get("users"), dict) or not users["users"]:
+    sys.exit("diskless-kafka bootstrap: the SASL users secret has no \"users\" object with a user in it")
+json.dump(users, sys.stdout, indent=2)
+'
 }
 
 # Reads the TLS secret's JSON on stdin and writes its two PEM fields into $1, or exits saying which
@@ -116,23 +144,32 @@ DK_LIFECYCLE_HOOK_NAME=${LIFECYCLE_HOOK_NAME}
 DK_AUTO_SCALING_GROUP_NAME=${group_name}
 AWS_REGION=${AWS_REGION_NAME}
 EOF
+  local credentials="${dir}/credentials"
   if [[ -n "${TLS_SECRET_ARN}" ]]; then
-    printf 'DK_TLS_CERT_FILE=%s\nDK_TLS_KEY_FILE=%s\n' "${dir}/tls/cert.pem" "${dir}/tls/key.pem" >>"${dir}/broker.env"
-    if [[ -n "${CLIENT_CA_PEM}" ]]; then printf 'DK_TLS_CLIENT_CA_FILE=%s\n' "${dir}/tls/client-ca.pem" >>"${dir}/broker.env"; fi
+    printf 'DK_TLS_CERT_FILE=%s\nDK_TLS_KEY_FILE=%s\n' "${credentials}/cert.pem" "${credentials}/key.pem" >>"${dir}/broker.env"
+    if [[ -n "${CLIENT_CA_PEM}" ]]; then printf 'DK_TLS_CLIENT_CA_FILE=%s\n' "${credentials}/client-ca.pem" >>"${dir}/broker.env"; fi
+  fi
+  if [[ -n "${SASL_USERS_SECRET_ARN}" ]]; then
+    printf 'DK_SASL_USERS_FILE=%s\n' "${credentials}/sasl-users.json" >>"${dir}/broker.env"
   fi
 }
 
+# True when the broker needs credentials: a TLS certificate or SASL users.
+has_credentials() {
+  [[ -n "${TLS_SECRET_ARN}" || -n "${SASL_USERS_SECRET_ARN}" ]]
+}
+
 run_broker() {
-  local instance_id="$1" dir="$2" tls_volume=()
-  # The TLS files keep their host paths inside the container, read-only.
-  if [[ -n "${TLS_SECRET_ARN}" ]]; then tls_volume=(--volume "${dir}/tls:${dir}/tls:ro"); fi
+  local instance_id="$1" dir="$2" credentials_volume=()
+  # The credentials keep their host paths inside the container, read-only.
+  if has_credentials; then credentials_volume=(--volume "${dir}/credentials:${dir}/credentials:ro"); fi
   # --init forwards SIGTERM to the broker and reaps zombies; --stop-timeout gives it time to drain.
   docker run --detach --name diskless-kafka --init --restart always --network host \
     --stop-timeout 120 \
     --ulimit nofile=1048576:1048576 \
     --env-file "${dir}/broker.env" \
     --volume "${WAL_MOUNT_POINT}:${WAL_MOUNT_POINT}" \
-    "${tls_volume[@]}" \
+    "${credentials_volume[@]}" \
     --log-driver awslogs \
     --log-opt "awslogs-region=${AWS_REGION_NAME}" \
     --log-opt "awslogs-group=${LOG_GROUP_NAME}" \
@@ -156,8 +193,8 @@ main() {
     # One wildcard certificate can name every broker by its private DNS name; no certificate can
     # name the addresses that Spot instances will get.
     advertised_host=$(imds local-hostname)
-    write_tls_files "${config_dir}/tls"
   fi
+  if has_credentials; then write_credentials "${config_dir}/credentials"; fi
   start_docker
   pull_image
   write_broker_env "${config_dir}" "${advertised_host}" "${instance_ipv4}" "${zone}" "${group_name}"

@@ -30,6 +30,8 @@ export interface BrokerUserDataOptions {
   readonly tlsSecretArn: string;
   /** PEM of the CAs whose certificates clients must present (mutual TLS); '' when none. */
   readonly clientCaPem: string;
+  /** The secret holding the SASL users file; '' without SASL. */
+  readonly saslUsersSecretArn: string;
 }
 
 /** The bootstrap body's path inside the package. */
@@ -52,6 +54,7 @@ export function renderBrokerUserData(options: BrokerUserDataOptions): string {
     LOG_GROUP_NAME: options.logGroupName,
     TLS_SECRET_ARN: options.tlsSecretArn,
     CLIENT_CA_PEM: options.clientCaPem,
+    SASL_USERS_SECRET_ARN: options.saslUsersSecretArn,
   };
   const body = fs.readFileSync(path.join(packageRoot(), BOOTSTRAP_SCRIPT_PATH), 'utf8');
   return [

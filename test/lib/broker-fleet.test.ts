@@ -17,6 +17,7 @@ import { bash, groupIdOf, hasCommand, logicalIdOf, propertiesOf, renderedUserDat
 
 const REGISTRY_IMAGE = BrokerImage.fromRegistry('public.ecr.aws/acme/diskless-kafka:1.0.0');
 const TLS_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:kafka/tls-AbCdEf';
+const USERS_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:kafka/users-GhIjKl';
 /** Test-only certificates (test/e2e/tls): a client CA, and a client certificate that is no CA. */
 const testPem = (name: string): string => readFileSync(path.join(packageRoot(), 'test', 'e2e', 'tls', name), 'utf8');
 
@@ -316,38 +317,49 @@ describe('BrokerFleet', () => {
     });
   });
 
-  describe('TLS', () => {
+  describe('TLS and SASL', () => {
     const f = fixture();
     const certificateSecret = secretsmanager.Secret.fromSecretCompleteArn(f.stack, 'Tls', TLS_SECRET_ARN);
-    const fleet = fleetIn(f, { tls: { certificateSecret, clientCertificateAuthorities: testPem('client-ca.pem') } });
+    const usersSecret = secretsmanager.Secret.fromSecretCompleteArn(f.stack, 'Users', USERS_SECRET_ARN);
+    const fleet = fleetIn(f, { tls: { certificateSecret, clientCertificateAuthorities: testPem('client-ca.pem') }, sasl: { usersSecret } });
     const template = Template.fromStack(f.stack);
     const userData = renderedUserData(template);
 
-    test('clients use SSL; without tls, PLAINTEXT', () => {
-      expect(fleet.securityProtocol).toBe('SSL');
-      expect(fleetIn(fixture()).securityProtocol).toBe('PLAINTEXT');
+    test('the security protocol follows the options', () => {
+      expect(fleet.securityProtocol).toBe('SASL_SSL');
+      const protocolOf = (tls: boolean, sasl: boolean) => {
+        const g = fixture();
+        return fleetIn(g, {
+          tls: tls ? { certificateSecret: secretsmanager.Secret.fromSecretCompleteArn(g.stack, 'Tls', TLS_SECRET_ARN) } : undefined,
+          sasl: sasl ? { usersSecret: secretsmanager.Secret.fromSecretCompleteArn(g.stack, 'Users', USERS_SECRET_ARN) } : undefined,
+        }).securityProtocol;
+      };
+      expect([protocolOf(false, false), protocolOf(true, false), protocolOf(false, true)]).toEqual(['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT']);
     });
 
-    test('the instance role may read the certificate secret and no other', () => {
+    test('the instance role may read those two secrets and no other', () => {
       const secretStatements = propertiesOf(template, 'AWS::IAM::Policy')
         .flatMap((policy) => policy.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[])
         .filter((statement) => [statement.Action].flat().some((action) => action.startsWith('secretsmanager:')));
-      expect(secretStatements).toEqual([
-        expect.objectContaining({ Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: TLS_SECRET_ARN }),
-      ]);
+      expect(secretStatements.map(({ Action, Resource }) => ({ Action, Resource }))).toEqual([TLS_SECRET_ARN, USERS_SECRET_ARN].map((arn) => ({
+        Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        Resource: arn,
+      })));
     });
 
-    test('the user data names the secret and carries the client CAs, passes shellcheck and fits', () => {
+    test('the user data names the secrets and carries the client CAs, passes shellcheck and fits', () => {
       expect(userData).toContain(`readonly TLS_SECRET_ARN='${TLS_SECRET_ARN}'`);
+      expect(userData).toContain(`readonly SASL_USERS_SECRET_ARN='${USERS_SECRET_ARN}'`);
       expect(userData).toContain(`readonly CLIENT_CA_PEM='${testPem('client-ca.pem')}'`);
       expect(shellcheck(userData)).toBe('');
       expect(Buffer.byteLength(userData)).toBeLessThan(16 * 1024);
     });
 
-    test('without tls the user data leaves both empty (the bootstrap then writes no TLS file)', () => {
+    test('without them the user data leaves all three empty (the bootstrap then writes no credentials)', () => {
       const plain = renderedUserData(Template.fromStack(Stack.of(fleetIn(fixture()))));
       expect(plain).toMatch(/^readonly TLS_SECRET_ARN=''$/m);
       expect(plain).toMatch(/^readonly CLIENT_CA_PEM=''$/m);
+      expect(plain).toMatch(/^readonly SASL_USERS_SECRET_ARN=''$/m);
     });
 
     test('a secret encrypted with a customer key: the role may decrypt with that key', () => {

@@ -159,11 +159,17 @@ describe('the example app (npx cdk synth)', () => {
     expect(other.stack.cluster.vpc.availabilityZones).toEqual(['eu-west-1a', 'eu-west-1b', 'eu-west-1c']);
   });
 
-  test('TLS from context: the secret ARN given, or a clear error for one that is not a complete secret ARN', () => {
+  test('TLS and SASL from context: the secret ARNs given, or a clear error for one that is not a complete secret ARN', () => {
     const arn = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:kafka/tls-AbCdEf';
-    const secure = createExampleApp({ outdir: tempDir('dk-example-tls-'), context: { 'diskless-kafka:region': REGION, 'diskless-kafka:tlsSecretArn': arn } });
-    expect(secure.stack.cluster.securityProtocol).toBe('SSL');
-    expect(JSON.stringify(Template.fromStack(secure.stack).findResources('AWS::EC2::LaunchTemplate'))).toContain(`readonly TLS_SECRET_ARN='${arn}'`);
+    const usersArn = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:kafka/users-GhIjKl';
+    const secure = createExampleApp({
+      outdir: tempDir('dk-example-tls-'),
+      context: { 'diskless-kafka:region': REGION, 'diskless-kafka:tlsSecretArn': arn, 'diskless-kafka:saslUsersSecretArn': usersArn },
+    });
+    expect(secure.stack.cluster.securityProtocol).toBe('SASL_SSL');
+    const launchTemplate = JSON.stringify(Template.fromStack(secure.stack).findResources('AWS::EC2::LaunchTemplate'));
+    expect(launchTemplate).toContain(`readonly TLS_SECRET_ARN='${arn}'`);
+    expect(launchTemplate).toContain(`readonly SASL_USERS_SECRET_ARN='${usersArn}'`);
     expect(stack.cluster.securityProtocol).toBe('PLAINTEXT');
     const partial = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:kafka/tls';
     expect(() => createExampleApp({ context: { 'diskless-kafka:tlsSecretArn': partial } })).toThrow(
@@ -199,8 +205,9 @@ describe('a cluster using every option', () => {
     encryptionKey: kms.Key.fromKeyArn(existing, 'Key', 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab'),
     dataPrefix: 'clusters/orders',
     image: BrokerImage.fromEcrRepository(ecr.Repository.fromRepositoryName(existing, 'Repo', 'diskless-kafka'), '1.0.0'),
-    // TLS with a secret known by name only (its ARN's random suffix unknown).
+    // TLS and SASL with secrets known by name only (their ARNs' random suffixes unknown).
     tls: { certificateSecret: secretsmanager.Secret.fromSecretNameV2(existing, 'Tls', 'kafka/orders-tls') },
+    sasl: { usersSecret: secretsmanager.Secret.fromSecretNameV2(existing, 'Users', 'kafka/orders-users') },
   });
 
   // New resources, every knob turned: KMS, MULTI_AZ_1, x86 On-Demand base, notifications.

@@ -1,16 +1,18 @@
 /**
- * The broker hosts' bootstrap with TLS (lib/private/broker-bootstrap.sh), run for real in bash: it
- * turns the certificate secret into files only the broker's user can read and into DK_TLS_*
- * lines, and a real broker started from those lines serves kcat over mutual TLS.
+ * The broker hosts' bootstrap with TLS and SASL (lib/private/broker-bootstrap.sh), run for real in
+ * bash: it turns the certificate secret and the SASL users secret into files only the broker's
+ * user can read and into DK_TLS_* and DK_SASL_* lines, and a real broker started from those lines
+ * serves kcat over mutual TLS, and over SASL_SSL.
  *
  * Only the AWS CLI's answer is stood in for (Secrets Manager cannot be reached here): a shell
- * function `aws` that prints the secret when called with exactly the arguments the bootstrap
- * should use, and fails otherwise.
+ * function `aws` that prints a secret when called with exactly the arguments the bootstrap should
+ * use, and fails otherwise.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync, statSync, existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { BrokerProcess, makeTempDir } from '../support/broker-process';
+import { withUser } from '../../broker/auth/sasl-users';
 import { kcat, kcatConsume, run } from './clients';
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
@@ -18,6 +20,7 @@ const BOOTSTRAP = path.join(REPO_ROOT, 'lib', 'private', 'broker-bootstrap.sh');
 const TLS_DIR = path.join(__dirname, 'tls');
 const pem = (name: string): string => readFileSync(path.join(TLS_DIR, name), 'utf8');
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:kafka/tls-AbCdEf';
+const USERS_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:kafka/users-GhIjKl';
 
 interface Bootstrap {
   readonly status: number | null;
@@ -25,23 +28,34 @@ interface Bootstrap {
   readonly stderr: string;
 }
 
+interface BootstrapOptions {
+  readonly tlsSecretArn?: string;
+  readonly clientCaPem?: string;
+  /** The users secret's value; none: no SASL. */
+  readonly saslUsers?: string;
+}
+
 /**
- * Sources the bootstrap with the settings the user data would give it, then writes the TLS files
+ * Sources the bootstrap with the settings the user data would give it, then writes the credentials
  * and broker.env into `dir` as main() does (advertising 127.0.0.1, which the test certificate names).
  */
-function bootstrap(dir: string, secretString: string, options: { clientCaPem?: string; tlsSecretArn?: string } = {}): Bootstrap {
+function bootstrap(dir: string, secretString: string, options: BootstrapOptions = {}): Bootstrap {
   const script = `
 set -euo pipefail
 readonly AWS_REGION_NAME=us-east-1 KAFKA_PORT=9092 CLUSTER_ID=tls-test WAL_MOUNT_POINT=/mnt/wal
 readonly OBJECT_STORE_URL=s3://kafka-data/kafka LIFECYCLE_HOOK_NAME=diskless-kafka-drain
 BROKER_UID=$(id -u); readonly BROKER_UID
-readonly TLS_SECRET_ARN="$TEST_TLS_SECRET_ARN" CLIENT_CA_PEM="$TEST_CLIENT_CA_PEM"
+readonly TLS_SECRET_ARN="$TEST_TLS_SECRET_ARN" CLIENT_CA_PEM="$TEST_CLIENT_CA_PEM" SASL_USERS_SECRET_ARN="$TEST_SASL_USERS_SECRET_ARN"
 source '${BOOTSTRAP}'
 aws() {
-  [[ "$*" == "secretsmanager get-secret-value --region us-east-1 --secret-id ${SECRET_ARN} --query SecretString --output text" ]] || return 1
-  printf '%s\\n' "$TEST_SECRET_STRING"
+  local expected="secretsmanager get-secret-value --region us-east-1 --secret-id"
+  case "$*" in
+    "$expected ${SECRET_ARN} --query SecretString --output text") printf '%s\\n' "$TEST_SECRET_STRING" ;;
+    "$expected ${USERS_SECRET_ARN} --query SecretString --output text") printf '%s\\n' "$TEST_SASL_USERS" ;;
+    *) return 1 ;;
+  esac
 }
-if [[ -n "\${TLS_SECRET_ARN}" ]]; then write_tls_files "$TEST_DIR/tls"; fi
+if has_credentials; then write_credentials "$TEST_DIR/credentials"; fi
 write_broker_env "$TEST_DIR" 127.0.0.1 10.0.1.5 us-east-1a brokers
 `;
   const result = spawnSync('bash', ['-c', script], {
@@ -52,6 +66,8 @@ write_broker_env "$TEST_DIR" 127.0.0.1 10.0.1.5 us-east-1a brokers
       TEST_SECRET_STRING: secretString,
       TEST_TLS_SECRET_ARN: options.tlsSecretArn ?? SECRET_ARN,
       TEST_CLIENT_CA_PEM: options.clientCaPem ?? '',
+      TEST_SASL_USERS_SECRET_ARN: options.saslUsers === undefined ? '' : USERS_SECRET_ARN,
+      TEST_SASL_USERS: options.saslUsers ?? '',
     },
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
@@ -65,7 +81,7 @@ function brokerEnv(dir: string): Map<string, string> {
 
 const SECRET = JSON.stringify({ certificate: pem('broker.pem'), privateKey: pem('broker-key.pem') });
 
-describe('the bootstrap with TLS', () => {
+describe('the bootstrap with TLS and SASL', () => {
   const dirs: string[] = [];
   const tempDir = (): string => {
     const dir = makeTempDir('dk-bootstrap-tls-');
@@ -90,12 +106,12 @@ describe('the bootstrap with TLS', () => {
 
     test('writes the certificate, key and client CAs, readable by the broker user only, and nothing of them to the log', () => {
       expect(result).toMatchObject({ status: 0, stdout: '' });
-      expect(readFileSync(path.join(dir, 'tls', 'cert.pem'), 'utf8')).toBe(pem('broker.pem'));
-      expect(readFileSync(path.join(dir, 'tls', 'key.pem'), 'utf8')).toBe(pem('broker-key.pem'));
-      expect(readFileSync(path.join(dir, 'tls', 'client-ca.pem'), 'utf8')).toBe(pem('client-ca.pem'));
-      expect(statSync(path.join(dir, 'tls')).mode & 0o777).toBe(0o700);
+      expect(readFileSync(path.join(dir, 'credentials', 'cert.pem'), 'utf8')).toBe(pem('broker.pem'));
+      expect(readFileSync(path.join(dir, 'credentials', 'key.pem'), 'utf8')).toBe(pem('broker-key.pem'));
+      expect(readFileSync(path.join(dir, 'credentials', 'client-ca.pem'), 'utf8')).toBe(pem('client-ca.pem'));
+      expect(statSync(path.join(dir, 'credentials')).mode & 0o777).toBe(0o700);
       for (const file of ['cert.pem', 'key.pem', 'client-ca.pem']) {
-        const stat = statSync(path.join(dir, 'tls', file));
+        const stat = statSync(path.join(dir, 'credentials', file));
         expect({ file, mode: stat.mode & 0o777, uid: stat.uid }).toEqual({ file, mode: 0o400, uid: process.getuid!() });
       }
       expect(result.stderr).not.toContain('PRIVATE KEY');
@@ -103,9 +119,9 @@ describe('the bootstrap with TLS', () => {
 
     test('broker.env points the broker at them', () => {
       const env = brokerEnv(dir);
-      expect(env.get('DK_TLS_CERT_FILE')).toBe(path.join(dir, 'tls', 'cert.pem'));
-      expect(env.get('DK_TLS_KEY_FILE')).toBe(path.join(dir, 'tls', 'key.pem'));
-      expect(env.get('DK_TLS_CLIENT_CA_FILE')).toBe(path.join(dir, 'tls', 'client-ca.pem'));
+      expect(env.get('DK_TLS_CERT_FILE')).toBe(path.join(dir, 'credentials', 'cert.pem'));
+      expect(env.get('DK_TLS_KEY_FILE')).toBe(path.join(dir, 'credentials', 'key.pem'));
+      expect(env.get('DK_TLS_CLIENT_CA_FILE')).toBe(path.join(dir, 'credentials', 'client-ca.pem'));
       expect(env.get('DK_ADVERTISED_HOST')).toBe('127.0.0.1');
       expect(env.get('DK_NODE_ID')).toBe('167772421');
     });
@@ -127,17 +143,70 @@ describe('the bootstrap with TLS', () => {
   test('without client CAs: no client-ca.pem and no DK_TLS_CLIENT_CA_FILE', () => {
     const dir = tempDir();
     expect(bootstrap(dir, SECRET).status).toBe(0);
-    expect(existsSync(path.join(dir, 'tls', 'client-ca.pem'))).toBe(false);
+    expect(existsSync(path.join(dir, 'credentials', 'client-ca.pem'))).toBe(false);
     const env = brokerEnv(dir);
     expect(env.has('DK_TLS_CERT_FILE')).toBe(true);
     expect(env.has('DK_TLS_CLIENT_CA_FILE')).toBe(false);
   });
 
-  test('without TLS: no DK_TLS_* line', () => {
+  describe('with SASL users as well (SASL_SSL)', () => {
+    const dir = tempDir();
+    let result: Bootstrap;
+    let broker: BrokerProcess | undefined;
+    let users: string;
+    beforeAll(async () => {
+      users = await withUser(undefined, 'alice', 'secret');
+      result = bootstrap(dir, SECRET, { saslUsers: users });
+    });
+    afterAll(async () => {
+      await broker?.stop();
+      broker?.removeDataDir();
+    });
+
+    test('writes the users file beside the certificate, readable by the broker user only, and points broker.env at it', () => {
+      expect(result).toMatchObject({ status: 0, stdout: '' });
+      const file = path.join(dir, 'credentials', 'sasl-users.json');
+      expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(JSON.parse(users));
+      expect(statSync(file).mode & 0o777).toBe(0o400);
+      expect(brokerEnv(dir).get('DK_SASL_USERS_FILE')).toBe(file);
+      expect(result.stderr).not.toContain('storedKey');
+    });
+
+    test('a broker configured by those lines serves kcat over SASL_SSL', async () => {
+      const env = Object.fromEntries([...brokerEnv(dir)].filter(([name]) => name.startsWith('DK_TLS_') || name.startsWith('DK_SASL_')));
+      broker = await BrokerProcess.start({ env });
+      const settings = ['-X', 'security.protocol=SASL_SSL', '-X', `ssl.ca.location=${path.join(TLS_DIR, 'ca.pem')}`,
+        '-X', 'sasl.mechanisms=SCRAM-SHA-512', '-X', 'sasl.username=alice', '-X', 'sasl.password=secret'];
+      await kcat(broker.bootstrap, [...settings, '-P', '-t', 'sasl-from-bootstrap'], { input: 'hello\n' });
+      expect((await kcatConsume(broker.bootstrap, 'sasl-from-bootstrap', settings)).map((m) => m.payload)).toEqual(['hello']);
+    });
+  });
+
+  test('SASL without TLS: only the users file, and no DK_TLS_* line', async () => {
+    const dir = tempDir();
+    expect(bootstrap(dir, '', { tlsSecretArn: '', saslUsers: await withUser(undefined, 'bob', 'pw') }).status).toBe(0);
+    expect(readdirSync(path.join(dir, 'credentials'))).toEqual(['sasl-users.json']);
+    const names = [...brokerEnv(dir).keys()];
+    expect(names).toContain('DK_SASL_USERS_FILE');
+    expect(names.filter((name) => name.startsWith('DK_TLS_'))).toEqual([]);
+  });
+
+  test.each([
+    ['that is not JSON', 'alice:secret', 'diskless-kafka bootstrap: the SASL users secret is not JSON'],
+    ['with no user in it', '{"users": {}}', 'diskless-kafka bootstrap: the SASL users secret has no "users" object with a user in it'],
+  ])('a SASL users secret %s fails the boot, saying why', (_name, saslUsers, message) => {
+    const dir = tempDir();
+    const result = bootstrap(dir, '', { tlsSecretArn: '', saslUsers });
+    expect(result.status).not.toBe(0);
+    expect(result.stderr.trim()).toBe(message);
+    expect(existsSync(path.join(dir, 'broker.env'))).toBe(false);
+  });
+
+  test('without TLS or SASL: no credentials and no DK_TLS_* or DK_SASL_* line', () => {
     const dir = tempDir();
     expect(bootstrap(dir, '', { tlsSecretArn: '' }).status).toBe(0);
-    expect([...brokerEnv(dir).keys()].filter((name) => name.startsWith('DK_TLS_'))).toEqual([]);
-    expect(existsSync(path.join(dir, 'tls'))).toBe(false);
+    expect([...brokerEnv(dir).keys()].filter((name) => name.startsWith('DK_TLS_') || name.startsWith('DK_SASL_'))).toEqual([]);
+    expect(existsSync(path.join(dir, 'credentials'))).toBe(false);
   });
 
   test.each([

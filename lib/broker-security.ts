@@ -3,8 +3,13 @@ import { Token } from 'aws-cdk-lib';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 
 /**
+ * How clients reach the brokers securely: TLS (Kafka's `SSL` security protocol, optionally with
+ * client certificates) and SASL authentication. docs/infrastructure.md ("TLS and SASL").
+ */
+
+/**
  * TLS on the brokers' Kafka listener: Kafka's `SSL` security protocol, optionally with client
- * certificates (mutual TLS). docs/infrastructure.md ("TLS") says how to make the certificate.
+ * certificates (mutual TLS). docs/infrastructure.md says how to make the certificate.
  *
  * With TLS, brokers advertise their EC2 private DNS names (`ip-10-0-1-5.ec2.internal`,
  * `ip-10-0-1-5.<region>.compute.internal`) instead of their addresses, so that one wildcard
@@ -30,6 +35,26 @@ export interface BrokerTlsOptions {
    * @default - clients present no certificate
    */
   readonly clientCertificateAuthorities?: string;
+}
+
+/** SASL authentication on the brokers' Kafka listener (docs/architecture.md, SASL). */
+export interface BrokerSaslOptions {
+  /**
+   * The users: a Secrets Manager secret whose value is a users file made with
+   * `npm run sasl-user` (SCRAM credentials, no passwords). Clients then authenticate with
+   * SCRAM-SHA-512, SCRAM-SHA-256 or PLAIN. Each broker reads it once, at its first boot; a new
+   * value reaches brokers launched after it. Use it with `tls`, or PLAIN sends passwords in clear.
+   */
+  readonly usersSecret: secretsmanager.ISecret;
+}
+
+/** The Kafka `security.protocol` clients use. */
+export type SecurityProtocol = 'PLAINTEXT' | 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL';
+
+/** The security protocol of a listener with these options. */
+export function securityProtocolOf(tls: BrokerTlsOptions | undefined, sasl: BrokerSaslOptions | undefined): SecurityProtocol {
+  if (sasl === undefined) return tls === undefined ? 'PLAINTEXT' : 'SSL';
+  return tls === undefined ? 'SASL_PLAINTEXT' : 'SASL_SSL';
 }
 
 /** The most PEM the client CAs may take: they ride in the EC2 user data, 16 KiB in all. */
