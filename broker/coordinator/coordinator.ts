@@ -22,10 +22,14 @@
  * This file is the membership state machine and the facade the API handlers call; which groups
  * are served (ownership, loading) is group-partitions.ts, committed offsets offset-manager.ts.
  *
- * Deliberate differences from Kafka: group.instance.id (static membership) is recorded and shown,
- * but members are treated as dynamic ones; a held JoinGroup or SyncGroup that would be left
- * unanswered by Kafka (superseded by a newer one from the same member, or its member removed) is
- * answered with an error, so that a connection never waits for a response that cannot come.
+ * Static members (group.instance.id, KIP-345): a client that comes back with the instance id of a
+ * member still in the group takes that member's place under a new member id, fencing the old one
+ * (FENCED_INSTANCE_ID), and in a Stable group whose protocol it does not change it gets its old
+ * assignment without a rebalance. Deliberate differences from Kafka: a static member that does
+ * not rejoin during a rebalance is removed, as a dynamic one is; a held JoinGroup or SyncGroup
+ * that would be left unanswered by Kafka (superseded by a newer one from the same member, or its
+ * member removed) is answered with an error, so that a connection never waits for a response
+ * that cannot come.
  */
 import { randomUUID } from 'node:crypto';
 import pino, { type Logger } from 'pino';
@@ -230,7 +234,10 @@ export class GroupCoordinator {
       return answer(joinError(UNKNOWN_MEMBER_ID, ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
     }
     const memberId = `${input.groupInstanceId ?? input.clientId}-${randomUUID()}`;
-    if (input.requireKnownMemberId) {
+    const staticMember = input.groupInstanceId === null ? undefined : group.memberByInstanceId(input.groupInstanceId);
+    if (staticMember) return this.replaceStaticMember(group, staticMember, input, memberId, answer);
+    // Static members need no second join: their instance id already tells their joins apart.
+    if (input.requireKnownMemberId && input.groupInstanceId === null) {
       // The member must come back with this id; forget it if it does not within its session.
       group.pendingMembers.set(
         memberId,
@@ -248,6 +255,7 @@ export class GroupCoordinator {
       return answer(joinError(memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
     }
     if (group.pendingMembers.has(memberId)) return this.addMemberAndRebalance(group, input, memberId, answer);
+    if (group.isFencedStaticMember(memberId, input.groupInstanceId)) return answer(joinError(memberId, ErrorCode.FENCED_INSTANCE_ID));
     if (!group.has(memberId)) return answer(joinError(memberId, ErrorCode.UNKNOWN_MEMBER_ID));
     const member = group.get(memberId);
     switch (group.state) {
@@ -267,6 +275,55 @@ export class GroupCoordinator {
       case GroupState.Dead:
         return answer(joinError(memberId, ErrorCode.UNKNOWN_MEMBER_ID));
     }
+  }
+
+  /**
+   * A static member's new instance takes the old one's place (KIP-345). The old member id is
+   * fenced: its held requests are answered FENCED_INSTANCE_ID, and so is anything it sends later.
+   * In a Stable group whose protocol the new instance does not change, it gets the current
+   * generation at once (its old assignment comes with SyncGroup), once the new member id is
+   * durable; otherwise the group rebalances.
+   */
+  private replaceStaticMember(
+    group: Group,
+    replaced: Member,
+    input: JoinGroupInput,
+    memberId: string,
+    answer: (result: JoinGroupResult) => void,
+  ): void {
+    const leaderBefore = group.leaderId;
+    const replacement = new Member({ ...input, memberId });
+    replacement.assignment = replaced.assignment;
+    replaced.cancelExpiry();
+    replaced.answerJoin(joinError(replaced.memberId, ErrorCode.FENCED_INSTANCE_ID));
+    replaced.answerSync(syncError(ErrorCode.FENCED_INSTANCE_ID));
+    group.replaceMember(replaced, replacement);
+    this.logger.info({ groupId: group.groupId, groupInstanceId: input.groupInstanceId, memberId, replaced: replaced.memberId }, 'static member rejoined');
+    if (group.is(GroupState.Stable) && group.selectProtocol() === group.protocolName) {
+      this.scheduleSessionExpiry(group, replacement);
+      const generationId = group.generationId;
+      const assignments = new Map([...group.members.values()].map((member) => [member.memberId, member.assignment]));
+      this.storeGeneration(group, assignments).then(
+        // The old leader id, even if the leader was replaced: a client that sees itself named
+        // leader would compute an assignment that a Stable group never hands out.
+        () => answer({ ...this.joinResult(group, replacement), leaderId: leaderBefore ?? '', members: [] }),
+        (error: unknown) => {
+          this.logger.warn({ err: error, groupId: group.groupId, memberId }, 'could not store the static member\'s new id');
+          if (group.members.get(memberId) === replacement && group.generationId === generationId) {
+            replacement.cancelExpiry();
+            group.replaceMember(replacement, replaced);
+            this.scheduleSessionExpiry(group, replaced);
+          }
+          answer(joinError(UNKNOWN_MEMBER_ID, appendErrorCode(error)));
+        },
+      );
+      return;
+    }
+    // A rebalance gives the new member id its assignment: in CompletingRebalance the leader may
+    // be assigning to the old one right now.
+    replacement.awaitingJoin = answer;
+    if (group.is(GroupState.PreparingRebalance)) this.tryCompleteJoin(group);
+    else this.maybePrepareRebalance(group, `static member ${input.groupInstanceId} rejoined as ${memberId}`);
   }
 
   /** The current generation as one member sees it: only the leader gets the member list. */
@@ -513,6 +570,7 @@ export class GroupCoordinator {
 
   private validateSync(group: Group, input: SyncGroupInput): ErrorCode {
     if (group.is(GroupState.Dead)) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (group.isFencedStaticMember(input.memberId, input.groupInstanceId)) return ErrorCode.FENCED_INSTANCE_ID;
     if (!group.has(input.memberId)) return ErrorCode.UNKNOWN_MEMBER_ID;
     if (input.generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
     if (input.protocolType !== null && input.protocolType !== group.protocolType) return ErrorCode.INCONSISTENT_GROUP_PROTOCOL;
@@ -590,6 +648,7 @@ export class GroupCoordinator {
     const group = this.groups.get(input.groupId);
     if (!group) return ErrorCode.UNKNOWN_MEMBER_ID;
     if (group.is(GroupState.Dead)) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (group.isFencedStaticMember(input.memberId, input.groupInstanceId)) return ErrorCode.FENCED_INSTANCE_ID;
     if (!group.has(input.memberId)) return ErrorCode.UNKNOWN_MEMBER_ID;
     if (input.generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
     const member = group.get(input.memberId);
@@ -627,6 +686,9 @@ export class GroupCoordinator {
       group.forgetPendingMember(identity.memberId);
       if (group.is(GroupState.PreparingRebalance)) this.tryCompleteJoin(group);
       return ErrorCode.NONE;
+    }
+    if (group.isFencedStaticMember(identity.memberId, identity.groupInstanceId) && identity.memberId !== UNKNOWN_MEMBER_ID) {
+      return ErrorCode.FENCED_INSTANCE_ID;
     }
     // LeaveGroup v3+ lets an administrator remove a member by its group.instance.id alone.
     const member =

@@ -127,6 +127,27 @@ export class Group {
     return [...this.members.values()].find((member) => member.groupInstanceId === groupInstanceId);
   }
 
+  /**
+   * True when `memberId` claims a static member's instance id that now belongs to another member
+   * id: a newer instance of the same client replaced it (KIP-345), so it is fenced.
+   */
+  isFencedStaticMember(memberId: string, groupInstanceId: string | null): boolean {
+    if (groupInstanceId === null) return false;
+    const current = this.memberByInstanceId(groupInstanceId);
+    return current !== undefined && current.memberId !== memberId;
+  }
+
+  /**
+   * Puts `replacement` (a static member's new instance) where `replaced` was: the same place in
+   * the generation, the leadership if it had it, and the sync the generation waits for.
+   */
+  replaceMember(replaced: Member, replacement: Member): void {
+    this.members.delete(replaced.memberId);
+    this.members.set(replacement.memberId, replacement);
+    if (this.isLeader(replaced.memberId)) this.leaderId = replacement.memberId;
+    if (this.pendingSyncMembers.delete(replaced.memberId)) this.pendingSyncMembers.add(replacement.memberId);
+  }
+
   isLeader(memberId: string): boolean {
     return this.leaderId === memberId;
   }

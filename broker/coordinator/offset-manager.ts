@@ -81,6 +81,7 @@ export class OffsetManager {
     if (group.is(GroupState.Dead)) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     const fromMember = input.generationId >= 0 || input.memberId !== UNKNOWN_MEMBER_ID || input.groupInstanceId !== null;
     if (fromMember) {
+      if (group.isFencedStaticMember(input.memberId, input.groupInstanceId)) return ErrorCode.FENCED_INSTANCE_ID;
       if (!group.has(input.memberId)) return ErrorCode.UNKNOWN_MEMBER_ID;
       if (input.generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
       return ErrorCode.NONE;

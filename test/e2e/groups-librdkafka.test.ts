@@ -2,7 +2,8 @@
  * librdkafka 2.0.2 group consumers against a real broker process on the real storage engine:
  * `kcat -G` (auto commit on close) alone and two at once, and python3-confluent-kafka with
  * automatic and with manual synchronous commits. Each consumer started again reads only what
- * was produced after its group's last commit.
+ * was produced after its group's last commit. Static members (group.instance.id): a consumer
+ * restarted with its instance id gets its partitions back without a rebalance.
  */
 import type { BrokerProcess } from '../support/broker-process';
 import { kcat, runPython, type KcatMessage } from './clients';
@@ -106,5 +107,20 @@ describe('librdkafka group consumers', () => {
       expect(offset).toBe(run1.committed[partition]); // second-0 is the first new message of partition 0
     }
     expect(run2.committed).toEqual({ 0: 15, 1: 15, 2: 15 });
+  });
+
+  test('a static member restarted with its instance id gets its partitions back, and the other member sees no rebalance', async () => {
+    const topic = 'static-members';
+    await createTopic(broker.bootstrap, topic, 4);
+    const run = await runPython<Record<'a' | 'b' | 'b-again' | 'a-during-restart', [string, number[]][]>>('groups_static_confluent.py', [
+      broker.bootstrap, 'static-group', topic,
+    ]);
+    const [[, aPartitions]] = run.a.slice(-1);
+    const [[, bPartitions]] = run.b.slice(-1);
+    expect([...aPartitions, ...bPartitions].sort()).toEqual([0, 1, 2, 3]);
+    expect(bPartitions.length).toBeGreaterThan(0);
+    expect(run['b-again']).toEqual([['assigned', bPartitions]]);
+    expect(run['a-during-restart']).toEqual([]);
+    await broker.waitForLog((line) => line.msg === 'static member rejoined' && line.groupInstanceId === 'instance-b', 10_000);
   });
 });
