@@ -26,6 +26,8 @@ export class ConfigError extends Error {
 export interface BrokerConfig {
   readonly host: string;
   readonly port: number;
+  /** Where Prometheus scrapes the broker's metrics (GET /metrics on --host); undefined: not served. */
+  readonly metricsPort: number | undefined;
   /** The host clients are told to connect to (Metadata). */
   readonly advertisedHost: string;
   readonly dataDir: string;
@@ -219,6 +221,13 @@ const OPTIONS: { [K in keyof BrokerConfig]: OptionSpec<K> } = {
     description: 'port to listen on (0 picks a free port)',
     defaultText: '9092',
     parse: withDefault(9092, integer(0, 65535)),
+  },
+  metricsPort: {
+    key: 'metricsPort',
+    valueName: 'PORT',
+    description: 'serve Prometheus metrics at http://HOST:PORT/metrics (0 picks a free port)',
+    defaultText: 'none (no metrics endpoint)',
+    parse: (value) => (value === undefined ? undefined : integer(0, 65535)(value)),
   },
   advertisedHost: {
     key: 'advertisedHost',

@@ -26,6 +26,7 @@ import { coordinatorConfigOf, startGroupCoordinator } from './coordinator';
 import { OFFSETS_TOPIC } from './coordinator/offsets-topic';
 import { createLogger, type Logger } from './log';
 import { applyYoungGenerationSizing, missingBrokerNodeFlags, YOUNG_GENERATION_FLAG } from './runtime-flags';
+import { MetricsServer, type MetricSources } from './metrics/metrics-server';
 import { KafkaServer } from './server/server';
 import { createStorage, openObjectStore } from './storage';
 
@@ -100,15 +101,17 @@ export async function startBroker(
   });
   const sasl = config.saslUsersFile === undefined ? undefined : SaslUsers.fromFile(config.saslUsersFile);
   server.serve({ storage, cluster, settings: settingsOf(config), apis: registry, groups, sasl });
+  const metrics = await serveMetrics(config, { storage: () => storage.statistics, server }, log);
 
   const shutDown = async (): Promise<void> => {
     // Joins held for a rebalance would keep the server's stop waiting: answer them first.
     groups.close();
     await server.stop();
     await storage.close();
+    await metrics?.server.close();
   };
   await clusterRuntime?.armDrain(shutDown);
-  log.info({ config: { ...config, port }, securityProtocol: securityProtocolOf(config) }, 'broker started');
+  log.info({ config: { ...config, port, metricsPort: metrics?.port }, securityProtocol: securityProtocolOf(config) }, 'broker started');
   const missingFlags = missingBrokerNodeFlags();
   if (missingFlags.length > 0) {
     log.warn({ missingFlags }, 'started without the broker\'s Node.js flags (broker/runtime-flags.ts): expect a longer latency tail');
@@ -170,6 +173,14 @@ async function main(): Promise<void> {
 }
 
 if (require.main === module) void main();
+
+/** The metrics endpoint, when --metrics-port asks for one (port 0: the one bound). */
+async function serveMetrics(config: BrokerConfig, sources: MetricSources, log: Logger): Promise<{ server: MetricsServer; port: number } | undefined> {
+  if (config.metricsPort === undefined) return undefined;
+  const server = new MetricsServer(sources, log);
+  const { port } = await server.listen(config.host, config.metricsPort);
+  return { server, port };
+}
 
 /** The Kafka `security.protocol` clients must use with this configuration. */
 function securityProtocolOf(config: BrokerConfig): 'PLAINTEXT' | 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL' {

@@ -94,6 +94,13 @@ export interface BrokerFleetOptions {
    * @default - no authentication
    */
   readonly sasl?: BrokerSaslOptions;
+  /**
+   * Serve Prometheus metrics at `http://<broker>:<metricsPort>/metrics`. Nothing may reach the
+   * port until allowed: `fleet.securityGroup.connections.allowFrom(scraper, ec2.Port.tcp(metricsPort))`.
+   *
+   * @default - no metrics endpoint
+   */
+  readonly metricsPort?: number;
 }
 
 /** What a fleet is wired to, and its size. */
@@ -230,6 +237,7 @@ export class BrokerFleet extends Construct implements ec2.IConnectable {
         tlsSecretArn: props.tls?.certificateSecret.secretArn ?? '',
         clientCaPem: props.tls?.clientCertificateAuthorities ?? '',
         saslUsersSecretArn: props.sasl?.usersSecret.secretArn ?? '',
+        metricsPort: props.metricsPort,
       })),
     });
 
@@ -355,6 +363,10 @@ export class BrokerFleet extends Construct implements ec2.IConnectable {
 function validateFleetProps(props: BrokerFleetProps, kafkaPort: number, drainTimeout: Duration): void {
   validatePattern('BrokerFleet clusterId', props.clusterId, /^[A-Za-z0-9._-]{1,64}$/, '1 to 64 characters of [A-Za-z0-9._-]');
   validateInteger('BrokerFleet kafkaPort', kafkaPort, 1, 65535);
+  validateInteger('BrokerFleet metricsPort', props.metricsPort, 1, 65535);
+  if (props.metricsPort !== undefined && props.metricsPort === kafkaPort) {
+    throw new Error(`BrokerFleet metricsPort must differ from kafkaPort; both are ${kafkaPort}`);
+  }
   validateInteger('BrokerFleet minCapacity', props.minCapacity, 0);
   validateInteger('BrokerFleet maxCapacity', props.maxCapacity, Math.max(1, props.minCapacity));
   if (props.desiredCapacity !== undefined) {

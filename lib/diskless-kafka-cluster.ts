@@ -282,8 +282,12 @@ function validateClusterProps(props: DisklessKafkaClusterProps): void {
 
 /** The props the cluster passes through to its fleet, and only those. */
 function fleetOptionsOf(props: DisklessKafkaClusterProps): BrokerFleetOptions {
-  const { image, instanceTypes, onDemandBaseCapacity, kafkaPort, drainTimeout, rootVolumeSizeGiB, notificationTopic, logRetention, tls, sasl } = props;
-  return { image, instanceTypes, onDemandBaseCapacity, kafkaPort, drainTimeout, rootVolumeSizeGiB, notificationTopic, logRetention, tls, sasl };
+  const {
+    image, instanceTypes, onDemandBaseCapacity, kafkaPort, drainTimeout, rootVolumeSizeGiB, notificationTopic, logRetention, tls, sasl, metricsPort,
+  } = props;
+  return {
+    image, instanceTypes, onDemandBaseCapacity, kafkaPort, drainTimeout, rootVolumeSizeGiB, notificationTopic, logRetention, tls, sasl, metricsPort,
+  };
 }
 
 /** A Kafka-style cluster id (22 URL-safe base64 characters) derived from the construct's unique address. */

@@ -39,6 +39,8 @@ export interface ConnectionOptions {
   readonly maxInFlightRequests: number;
   /** Read produce requests straight into their frames (direct-reads.ts) when the socket allows it. @default true */
   readonly readIntoFrames?: boolean;
+  /** Requests dispatched, by API name (the metrics' request counters), shared by the server's connections. */
+  readonly requestsByApi?: Map<string, number>;
 }
 
 export interface ReadStatistics {
@@ -266,6 +268,8 @@ export class Connection {
   /** Calls the handler; `done` once it has settled (its request's frame is then no longer read). */
   private dispatch(request: Extract<ParsedRequest, { kind: 'call' }>, slot: Slot, done: () => void): void {
     const { api, header, body } = request;
+    const counts = this.options.requestsByApi;
+    counts?.set(api.name, (counts.get(api.name) ?? 0) + 1);
     if (this.options.services.sasl !== undefined && this.session.user === undefined && !BEFORE_AUTHENTICATION.has(api.key)) {
       done();
       this.close(`${api.name} request before SASL authentication`);

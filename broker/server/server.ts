@@ -93,6 +93,9 @@ export class KafkaServer {
     return { bytesReceived, bytesReadIntoFrames };
   }
 
+  /** Requests dispatched since the start, by API name. */
+  readonly requestsByApi = new Map<string, number>();
+
   get connectionCount(): number {
     return this.connections.size;
   }
@@ -119,6 +122,7 @@ export class KafkaServer {
       maxRequestBytes: this.options.maxRequestBytes,
       maxInFlightRequests: this.options.maxInFlightRequests ?? DEFAULT_MAX_IN_FLIGHT_REQUESTS,
       readIntoFrames: secure === undefined ? this.options.readIntoFrames : false,
+      requestsByApi: this.requestsByApi,
     });
     this.connections.add(connection);
     void connection.closed.then(() => {

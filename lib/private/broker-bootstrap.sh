@@ -152,6 +152,7 @@ EOF
   if [[ -n "${SASL_USERS_SECRET_ARN}" ]]; then
     printf 'DK_SASL_USERS_FILE=%s\n' "${credentials}/sasl-users.json" >>"${dir}/broker.env"
   fi
+  if [[ -n "${METRICS_PORT}" ]]; then printf 'DK_METRICS_PORT=%s\n' "${METRICS_PORT}" >>"${dir}/broker.env"; fi
 }
 
 # True when the broker needs credentials: a TLS certificate or SASL users.

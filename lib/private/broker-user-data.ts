@@ -32,6 +32,8 @@ export interface BrokerUserDataOptions {
   readonly clientCaPem: string;
   /** The secret holding the SASL users file; '' without SASL. */
   readonly saslUsersSecretArn: string;
+  /** The Prometheus metrics port; undefined: no metrics endpoint. */
+  readonly metricsPort: number | undefined;
 }
 
 /** The bootstrap body's path inside the package. */
@@ -55,6 +57,7 @@ export function renderBrokerUserData(options: BrokerUserDataOptions): string {
     TLS_SECRET_ARN: options.tlsSecretArn,
     CLIENT_CA_PEM: options.clientCaPem,
     SASL_USERS_SECRET_ARN: options.saslUsersSecretArn,
+    METRICS_PORT: options.metricsPort === undefined ? '' : String(options.metricsPort),
   };
   const body = fs.readFileSync(path.join(packageRoot(), BOOTSTRAP_SCRIPT_PATH), 'utf8');
   return [

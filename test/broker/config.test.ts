@@ -95,6 +95,11 @@ describe('parseConfig', () => {
     expect(parse(['--tls-cert-file', relative], { DK_TLS_KEY_FILE: TLS_KEY })).toMatchObject({ tlsCertFile: TLS_CERT, tlsKeyFile: TLS_KEY });
   });
 
+  test('metrics: no endpoint unless a port is given', () => {
+    expect(parse([])).toMatchObject({ metricsPort: undefined });
+    expect(parse([], { DK_METRICS_PORT: '9404' })).toMatchObject({ metricsPort: 9404 });
+  });
+
   test('SASL: a users file that loads; a file that is not one is refused with its own message', async () => {
     expect(parse([])).toMatchObject({ saslUsersFile: undefined });
     const dir = mkdtempSync(path.join(os.tmpdir(), 'dk-config-sasl-'));
@@ -134,6 +139,7 @@ describe('parseConfig', () => {
     [['--tls-cert-file', TLS_CERT], {}, 'invalid --tls-cert-file: "' + TLS_CERT + '"; expected a readable file, given together with --tls-key-file'],
     [['--tls-cert-file', '/no/such.pem', '--tls-key-file', TLS_KEY], {}, 'invalid --tls-cert-file: "/no/such.pem"; expected a readable file (ENOENT)'],
     [['--tls-client-ca-file', TLS_CERT], {}, 'expected a readable file, given with --tls-cert-file and --tls-key-file'],
+    [['--metrics-port', '70000'], {}, 'invalid --metrics-port: "70000"; expected an integer from 0 to 65535'],
   ])('%j %j is refused: %s', (argv, env, message) => {
     expect(() => parseConfig(argv, env)).toThrow(ConfigError);
     expect(() => parseConfig(argv, env)).toThrow(message);

@@ -33,6 +33,7 @@ interface BootstrapOptions {
   readonly clientCaPem?: string;
   /** The users secret's value; none: no SASL. */
   readonly saslUsers?: string;
+  readonly metricsPort?: number;
 }
 
 /**
@@ -46,6 +47,7 @@ readonly AWS_REGION_NAME=us-east-1 KAFKA_PORT=9092 CLUSTER_ID=tls-test WAL_MOUNT
 readonly OBJECT_STORE_URL=s3://kafka-data/kafka LIFECYCLE_HOOK_NAME=diskless-kafka-drain
 BROKER_UID=$(id -u); readonly BROKER_UID
 readonly TLS_SECRET_ARN="$TEST_TLS_SECRET_ARN" CLIENT_CA_PEM="$TEST_CLIENT_CA_PEM" SASL_USERS_SECRET_ARN="$TEST_SASL_USERS_SECRET_ARN"
+readonly METRICS_PORT="$TEST_METRICS_PORT"
 source '${BOOTSTRAP}'
 aws() {
   local expected="secretsmanager get-secret-value --region us-east-1 --secret-id"
@@ -68,6 +70,7 @@ write_broker_env "$TEST_DIR" 127.0.0.1 10.0.1.5 us-east-1a brokers
       TEST_CLIENT_CA_PEM: options.clientCaPem ?? '',
       TEST_SASL_USERS_SECRET_ARN: options.saslUsers === undefined ? '' : USERS_SECRET_ARN,
       TEST_SASL_USERS: options.saslUsers ?? '',
+      TEST_METRICS_PORT: options.metricsPort === undefined ? '' : String(options.metricsPort),
     },
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
@@ -202,10 +205,16 @@ describe('the bootstrap with TLS and SASL', () => {
     expect(existsSync(path.join(dir, 'broker.env'))).toBe(false);
   });
 
-  test('without TLS or SASL: no credentials and no DK_TLS_* or DK_SASL_* line', () => {
+  test('a metrics port becomes DK_METRICS_PORT', () => {
+    const dir = tempDir();
+    expect(bootstrap(dir, '', { tlsSecretArn: '', metricsPort: 9404 }).status).toBe(0);
+    expect(brokerEnv(dir).get('DK_METRICS_PORT')).toBe('9404');
+  });
+
+  test('without TLS, SASL or metrics: no credentials and no DK_TLS_*, DK_SASL_* or DK_METRICS_PORT line', () => {
     const dir = tempDir();
     expect(bootstrap(dir, '', { tlsSecretArn: '' }).status).toBe(0);
-    expect([...brokerEnv(dir).keys()].filter((name) => name.startsWith('DK_TLS_') || name.startsWith('DK_SASL_'))).toEqual([]);
+    expect([...brokerEnv(dir).keys()].filter((name) => name.startsWith('DK_TLS_') || name.startsWith('DK_SASL_') || name === 'DK_METRICS_PORT')).toEqual([]);
     expect(existsSync(path.join(dir, 'credentials'))).toBe(false);
   });
 

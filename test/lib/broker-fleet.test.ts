@@ -314,6 +314,13 @@ describe('BrokerFleet', () => {
         LaunchTemplateData: Match.objectLike({ BlockDeviceMappings: [Match.objectLike({ Ebs: Match.objectLike({ VolumeSize: 50 }) })] }),
       });
       expect(renderedUserData(template)).toContain("readonly KAFKA_PORT='19092'");
+      expect(renderedUserData(template)).toMatch(/^readonly METRICS_PORT=''$/m);
+    });
+
+    test('a metrics port reaches the user data', () => {
+      const f = fixture();
+      fleetIn(f, { metricsPort: 9404 });
+      expect(renderedUserData(Template.fromStack(f.stack))).toContain("readonly METRICS_PORT='9404'");
     });
   });
 
@@ -421,6 +428,8 @@ describe('BrokerFleet', () => {
       ['drain over 2 h', { drainTimeout: Duration.hours(3) }, 'BrokerFleet drainTimeout (seconds) must be an integer from 30 to 7200; got 10800'],
       ['port 0', { kafkaPort: 0 }, 'BrokerFleet kafkaPort must be an integer from 1 to 65535; got 0'],
       ['root volume under 8 GiB', { rootVolumeSizeGiB: 4 }, 'BrokerFleet rootVolumeSizeGiB must be an integer of at least 8; got 4'],
+      ['metrics port 0', { metricsPort: 0 }, 'BrokerFleet metricsPort must be an integer from 1 to 65535; got 0'],
+      ['metrics on the Kafka port', { metricsPort: 9092 }, 'BrokerFleet metricsPort must differ from kafkaPort; both are 9092'],
       ['cluster id with a space', { clusterId: 'my cluster' }, "BrokerFleet clusterId must be 1 to 64 characters of [A-Za-z0-9._-]; got 'my cluster'"],
     ])('%s', (_name, props, message) => {
       expect(() => fleetIn(fixture(), props)).toThrow(message);

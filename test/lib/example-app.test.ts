@@ -224,6 +224,7 @@ describe('a cluster using every option', () => {
     notificationTopic: new sns.Topic(created, 'Notifications', { masterKey: key, enforceSSL: true }),
     clusterId: 'every-knob',
     akus: 6,
+    metricsPort: 9404,
     image: BrokerImage.fromRegistry('public.ecr.aws/acme/diskless-kafka:1.0.0'),
     // Mutual TLS, the certificate's secret encrypted with the stack's key.
     tls: {

@@ -139,6 +139,8 @@ export interface StorageStatistics {
   readonly objectBytes: number;
   readonly objectsPerGiB: number;
   readonly commits: number;
+  /** Produced data not yet cut into an object (what the next uploads will carry). */
+  readonly uploadQueuedBytes: number;
   readonly walUsedBytes: number;
   readonly walCapacityBytes: number;
   readonly walFlushes: number;
@@ -225,6 +227,7 @@ export class StorageEngine implements Storage {
       objectBytes: uploads.objectBytes,
       objectsPerGiB: uploads.objectsPerGiB,
       commits: uploads.commits,
+      uploadQueuedBytes: uploads.queuedBytes,
       walUsedBytes: this.wal.usedBytes,
       walCapacityBytes: this.wal.capacityBytes,
       walFlushes: this.wal.statistics.flushes,
