@@ -128,7 +128,12 @@ export class Connection {
       this.log.debug('connection closed');
     });
     this.socket.setNoDelay(true);
-    this.socket.on('error', (error: NodeJS.ErrnoException) => this.close(`socket error: ${error.code ?? error.message}`, 'info'));
+    this.socket.on('error', (error: NodeJS.ErrnoException) => {
+      // A peer that resets before sending anything (a load balancer's TCP health check, a port
+      // scan) is routine: at info level it would be a line every few seconds per load balancer node.
+      const routine = error.code === 'ECONNRESET' && this.decoder.bytesReceived === 0;
+      this.close(`socket error: ${error.code ?? error.message}`, routine ? 'debug' : 'info');
+    });
     this.decoder.on('error', (error) => this.onDecoderError(error));
     this.decoder.on('data', (frame: Buffer) => this.onFrame(frame));
     // The client has sent everything it will (half-close): answer what is in flight, then close.
@@ -181,7 +186,7 @@ export class Connection {
   }
 
   /** Closes at once, dropping in-flight requests. */
-  close(reason: string, level: 'info' | 'warn' | 'error' = 'warn'): void {
+  close(reason: string, level: 'debug' | 'info' | 'warn' | 'error' = 'warn'): void {
     if (this.isClosed) return;
     this.isClosed = true;
     this.log[level]({ reason }, 'closing connection');

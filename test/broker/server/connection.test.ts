@@ -447,6 +447,27 @@ describe('bad input closes only its connection', () => {
     }
   });
 
+  test('a reset before any byte (a health check) is logged at debug level; a reset mid-frame at info', async () => {
+    const debugLog: Record<string, unknown>[] = [];
+    const logger = createLogger('debug', { write: (line: string) => debugLog.push(JSON.parse(line) as Record<string, unknown>) });
+    const quiet = await startInProcessBroker({ log: logger });
+    try {
+      const resetAfter = async (bytes: Buffer): Promise<void> => {
+        const client = await WireClient.connect(quiet.port);
+        if (bytes.length > 0) client.sendRaw(bytes);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        client.socket.resetAndDestroy();
+        await until(() => debugLog.filter((line) => line.msg === 'closing connection').length > (bytes.length > 0 ? 1 : 0));
+      };
+      await resetAfter(Buffer.alloc(0));
+      await resetAfter(Buffer.concat([sizePrefix(100), Buffer.alloc(10)]));
+      const closings = debugLog.filter((line) => line.msg === 'closing connection').map((line) => [line.level, line.reason]);
+      expect(closings).toEqual([[20, 'socket error: ECONNRESET'], [30, 'socket error: ECONNRESET']]);
+    } finally {
+      await quiet.stop();
+    }
+  });
+
   test('an ApiVersions version we do not know gets a v0 answer with UNSUPPORTED_VERSION', async () => {
     const client = await WireClient.connect(broker.port);
     try {
