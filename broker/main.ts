@@ -122,6 +122,21 @@ export async function startBroker(
   };
 }
 
+/** The metrics endpoint, when --metrics-port asks for one (port 0: the one bound). */
+async function serveMetrics(config: BrokerConfig, sources: MetricSources, log: Logger): Promise<{ server: MetricsServer; port: number } | undefined> {
+  if (config.metricsPort === undefined) return undefined;
+  const server = new MetricsServer(sources, log);
+  const { port } = await server.listen(config.host, config.metricsPort);
+  return { server, port };
+}
+
+/** The Kafka `security.protocol` clients must use with this configuration. */
+function securityProtocolOf(config: BrokerConfig): 'PLAINTEXT' | 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL' {
+  const tls = config.tlsCertFile !== undefined;
+  if (config.saslUsersFile === undefined) return tls ? 'SSL' : 'PLAINTEXT';
+  return tls ? 'SASL_SSL' : 'SASL_PLAINTEXT';
+}
+
 async function main(): Promise<void> {
   // Before anything allocates: Node.js 24's young generation would leave request buffers to full collections.
   const youngGenerationSized = applyYoungGenerationSizing();
@@ -173,18 +188,3 @@ async function main(): Promise<void> {
 }
 
 if (require.main === module) void main();
-
-/** The metrics endpoint, when --metrics-port asks for one (port 0: the one bound). */
-async function serveMetrics(config: BrokerConfig, sources: MetricSources, log: Logger): Promise<{ server: MetricsServer; port: number } | undefined> {
-  if (config.metricsPort === undefined) return undefined;
-  const server = new MetricsServer(sources, log);
-  const { port } = await server.listen(config.host, config.metricsPort);
-  return { server, port };
-}
-
-/** The Kafka `security.protocol` clients must use with this configuration. */
-function securityProtocolOf(config: BrokerConfig): 'PLAINTEXT' | 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL' {
-  const tls = config.tlsCertFile !== undefined;
-  if (config.saslUsersFile === undefined) return tls ? 'SSL' : 'PLAINTEXT';
-  return tls ? 'SASL_SSL' : 'SASL_PLAINTEXT';
-}

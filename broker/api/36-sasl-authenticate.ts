@@ -31,11 +31,7 @@ export const saslAuthenticateApi = defineApi({
     }
     try {
       const { reply, user } = await exchange.step(authBytes);
-      if (user !== undefined) {
-        session.user = user;
-        session.saslExchange = undefined;
-        context.log.info({ user, mechanism: exchange.mechanism }, 'authenticated');
-      }
+      if (user !== undefined) session.authenticated(user);
       return { errorCode: ErrorCode.NONE, authBytes: reply };
     } catch (error) {
       if (!(error instanceof SaslAuthenticationError)) throw error;

@@ -70,6 +70,8 @@ export interface ClientSession {
    * not in SaslAuthenticate requests (the connection then reads them as such).
    */
   rawSaslTokens: boolean;
+  /** The exchange succeeded: from now on the connection serves `user` (and logs so). */
+  authenticated(user: string): void;
 }
 
 export interface RequestContext {

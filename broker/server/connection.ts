@@ -95,7 +95,16 @@ export class Connection {
    * memory, collecting its young generation for that pressure several times a second.
    */
   private readChunk: Buffer | undefined;
-  private readonly session: ClientSession = { user: undefined, saslExchange: undefined, rawSaslTokens: false };
+  private readonly session: ClientSession = {
+    user: undefined,
+    saslExchange: undefined,
+    rawSaslTokens: false,
+    authenticated: (user) => {
+      const mechanism = this.session.saslExchange?.mechanism;
+      Object.assign(this.session, { user, saslExchange: undefined, rawSaslTokens: false });
+      this.log.info({ user, mechanism }, 'authenticated');
+    },
+  };
 
   constructor(
     accepted: Socket,
@@ -256,18 +265,11 @@ export class Connection {
     this.queue.push(slot);
     this.queuedBytes += frame.length;
     exchange.step(token).then(({ reply, user }) => {
-      if (user !== undefined) this.authenticated(user, exchange.mechanism);
+      if (user !== undefined) this.session.authenticated(user);
       const size = Buffer.alloc(4);
       size.writeInt32BE(reply.length);
       this.complete(slot, [size, reply]);
     }, (error: unknown) => this.close(`SASL authentication failed (${exchange.mechanism}): ${error instanceof Error ? error.message : String(error)}`));
-  }
-
-  private authenticated(user: string, mechanism: string): void {
-    this.session.user = user;
-    this.session.saslExchange = undefined;
-    this.session.rawSaslTokens = false;
-    this.log.info({ user, mechanism }, 'authenticated');
   }
 
   /** Calls the handler; `done` once it has settled (its request's frame is then no longer read). */
