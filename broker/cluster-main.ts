@@ -1,7 +1,8 @@
 /**
  * `npm run cluster -- --brokers 3 [broker flags]`: a local cluster on one machine, so anyone can
  * watch a failover. N broker processes on consecutive ports from --port (default 9092) with
- * consecutive node ids from --node-id (default 1), each in its own zone (local-a, local-b, ...),
+ * consecutive node ids from --node-id (default 1), metrics ports from --metrics-port when given,
+ * each in its own zone (local-a, local-b, ...),
  * sharing one WAL root and one object store (the single broker's flags, e.g. --data-dir,
  * --object-store, --s3-endpoint, apply to all). Ctrl-C or SIGTERM drains and stops them all.
  *
@@ -14,7 +15,8 @@ import { LocalBrokerProcess, PER_BROKER_FLAGS, localBrokerSpecs } from './cluste
 const USAGE = `Usage: npm run cluster -- [--brokers N] [broker flags]
 
 Starts N brokers (default 3) as one cluster on this machine: ports PORT, PORT+1, ...; node ids
-NODE_ID, NODE_ID+1, ... (default 1); zones ZONE-a, ZONE-b, ... (default local-a, local-b, ...);
+NODE_ID, NODE_ID+1, ... (default 1); metrics ports METRICS_PORT, METRICS_PORT+1, ... (if given);
+zones ZONE-a, ZONE-b, ... (default local-a, local-b, ...);
 one shared WAL root and one object store. Every broker flag below applies to all of them.
 `;
 
@@ -78,6 +80,7 @@ function main(): void {
       baseNodeId: args.perBroker['node-id'] === undefined ? 1 : config.nodeId,
       zonePrefix: args.perBroker.zone ?? 'local',
       common: args.common,
+      baseMetricsPort: config.metricsPort,
     });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;

@@ -23,7 +23,7 @@ export interface LocalBrokerSpec {
 }
 
 /** Flags cluster-main decides per broker; given to it, they set the first broker's value. */
-export const PER_BROKER_FLAGS = ['port', 'node-id', 'zone'] as const;
+export const PER_BROKER_FLAGS = ['port', 'node-id', 'zone', 'metrics-port'] as const;
 
 /** The letter of zone `index`: a, b, ..., z, then aa, ab, ... */
 function zoneLetter(index: number): string {
@@ -43,16 +43,19 @@ export function localBrokerSpecs(options: {
   readonly common: readonly string[];
   /** Explicit ports (tests pick free ones); overrides basePort. */
   readonly ports?: readonly number[];
+  /** The first broker's metrics port, the next ones counting up; undefined: no metrics endpoints. */
+  readonly baseMetricsPort?: number;
 }): LocalBrokerSpec[] {
   return Array.from({ length: options.count }, (_, index) => {
     const port = options.ports?.[index] ?? options.basePort + index;
     const nodeId = options.baseNodeId + index;
     const zone = `${options.zonePrefix}-${zoneLetter(index)}`;
+    const metrics = options.baseMetricsPort === undefined ? [] : ['--metrics-port', String(options.baseMetricsPort + index)];
     return {
       nodeId,
       port,
       zone,
-      args: [...options.common, '--cluster-mode', 'true', '--port', String(port), '--node-id', String(nodeId), '--zone', zone],
+      args: [...options.common, '--cluster-mode', 'true', '--port', String(port), '--node-id', String(nodeId), '--zone', zone, ...metrics],
     };
   });
 }

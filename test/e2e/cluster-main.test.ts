@@ -72,15 +72,25 @@ afterAll(async () => {
 
 test('npm run cluster -- --brokers 3: three brokers in three zones, requests to non-owners redirected, SIGTERM stops all', async () => {
   const port = await freeConsecutivePorts(3);
+  const metricsPort = await freeConsecutivePorts(3);
   child = spawn(
     process.execPath,
-    ['--import', 'tsx', path.join(ROOT, 'broker', 'cluster-main.ts'), '--brokers', '3', '--port', String(port), '--data-dir', dataDir, '--instance-metadata', 'off', '--wal-capacity-mib', '16'],
+    [
+      '--import', 'tsx', path.join(ROOT, 'broker', 'cluster-main.ts'), '--brokers', '3', '--port', String(port), '--data-dir', dataDir,
+      '--instance-metadata', 'off', '--wal-capacity-mib', '16', '--metrics-port', String(metricsPort),
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
   child.stderr!.on('data', (data: Buffer) => (stderr += data.toString()));
   const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
   await Promise.all([0, 1, 2].map((i) => waitForPort('127.0.0.1', port + i, 60_000)));
+  // Each broker serves its metrics on its own port, counting up from --metrics-port.
+  await Promise.all([0, 1, 2].map((i) => waitForPort('127.0.0.1', metricsPort + i, 60_000)));
+  for (const i of [0, 1, 2]) {
+    const scraped = await fetch(`http://127.0.0.1:${metricsPort + i}/metrics`);
+    expect([scraped.status, (await scraped.text()).includes('# TYPE diskless_kafka_wal_used_bytes gauge')]).toEqual([200, true]);
+  }
 
   const bootstrap = [`127.0.0.1:${port}`];
   const admin = kafka(bootstrap, 'cluster-main-admin').admin();
