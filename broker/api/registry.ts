@@ -38,6 +38,7 @@ import { deleteTopicsApi } from './20-delete-topics';
 import { deleteRecordsApi } from './21-delete-records';
 import { initProducerIdApi } from './22-init-producer-id';
 import { describeConfigsApi } from './32-describe-configs';
+import { alterConfigsApi } from './33-alter-configs';
 import { saslAuthenticateApi } from './36-sasl-authenticate';
 import { deleteGroupsApi } from './42-delete-groups';
 import type { ApiCatalog, ApiDefinition, ApiVersionRange } from './api';
@@ -63,6 +64,7 @@ export const BROKER_APIS: readonly ApiDefinition[] = [
   deleteRecordsApi,
   initProducerIdApi,
   describeConfigsApi,
+  alterConfigsApi,
   saslAuthenticateApi,
   deleteGroupsApi,
 ];

@@ -20,6 +20,7 @@ export enum ApiKey {
   DeleteRecords = 21,
   InitProducerId = 22,
   DescribeConfigs = 32,
+  AlterConfigs = 33,
   SaslAuthenticate = 36,
   DeleteGroups = 42,
 }

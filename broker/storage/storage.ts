@@ -114,6 +114,12 @@ export interface Storage {
   ): Promise<TopicDescription>;
   /** Throws KafkaError UNKNOWN_TOPIC_OR_PARTITION. */
   deleteTopic(name: string): Promise<void>;
+  /**
+   * Replaces the topic's configs, as AlterConfigs does: a config not given returns to its default.
+   * Takes effect on every broker once durable (retention, message size). Throws KafkaError
+   * UNKNOWN_TOPIC_OR_PARTITION, INVALID_CONFIG.
+   */
+  alterTopicConfigs(name: string, configs: Readonly<Record<string, string>>, options?: { validateOnly?: boolean }): Promise<void>;
   /** Every config of the topic, defaults included. Throws UNKNOWN_TOPIC_OR_PARTITION. */
   effectiveConfigs(name: string): readonly ConfigEntry[];
 

@@ -2,7 +2,8 @@
  * kafkajs 2.2.4 against a real broker process: admin create/delete topics and configs, a producer
  * and an idempotent producer (acks=all), and the offsets it reads back (latest, earliest, by
  * timestamp). What was produced is read back with kcat. Records deleted with deleteTopicRecords
- * are skipped by a consumer reading from the beginning.
+ * are skipped by a consumer reading from the beginning. admin.alterConfigs changes a topic's
+ * retention, and the broker applies it.
  */
 import { CompressionTypes, Kafka, logLevel, type Admin } from 'kafkajs';
 import { BrokerProcess } from '../support/broker-process';
@@ -16,7 +17,7 @@ describe('kafkajs', () => {
   let admin: Admin;
 
   beforeAll(async () => {
-    broker = await BrokerProcess.start({ args: ['--auto-create-topics', 'false'] });
+    broker = await BrokerProcess.start({ args: ['--auto-create-topics', 'false', '--retention-check-interval-ms', '200', '--object-delete-delay-ms', '0'] });
     kafka = new Kafka({ clientId: 'e2e', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 3 } });
     admin = kafka.admin();
     await admin.connect();
@@ -130,6 +131,34 @@ describe('kafkajs', () => {
       await consumer.disconnect();
     }
     expect(received).toEqual([6, 7, 8, 9].map((i) => [String(i), `t${i}`]));
+  });
+
+  test('admin.alterConfigs replaces a topic\'s configs, and retention applies the new ones', async () => {
+    await admin.createTopics({ topics: [{ topic: 'altered', numPartitions: 1, configEntries: [{ name: 'retention.ms', value: '3600000' }] }] });
+    const producer = kafka.producer();
+    await producer.connect();
+    // Two sends far enough apart (uploads are cut after 250 ms) to land in two objects.
+    for (const values of [['a0', 'a1'], ['b0', 'b1']]) {
+      await producer.send({ topic: 'altered', acks: -1, messages: values.map((value) => ({ value })) });
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+    await producer.disconnect();
+    expect(await admin.fetchTopicOffsets('altered')).toEqual([{ partition: 0, offset: '4', high: '4', low: '0' }]);
+
+    await admin.alterConfigs({ validateOnly: false, resources: [{ type: 2, name: 'altered', configEntries: [{ name: 'retention.bytes', value: '1' }] }] });
+    const described = await admin.describeConfigs({ resources: [{ type: 2, name: 'altered', configNames: ['retention.ms', 'retention.bytes'] }], includeSynonyms: false });
+    const entries = described.resources[0].configEntries.map((entry) => [entry.configName, entry.configValue, entry.isDefault]);
+    expect(entries.sort()).toEqual([
+      ['retention.bytes', '1', false],
+      ['retention.ms', '604800000', true],
+    ]);
+    // Retention keeps the newest object only: the log now starts at the second send.
+    let low = '0';
+    for (const deadline = Date.now() + 15_000; low === '0' && Date.now() < deadline; ) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      [{ low }] = await admin.fetchTopicOffsets('altered');
+    }
+    expect(low).toBe('2');
   });
 
   test('producing to a topic that does not exist fails when auto-creation is off', async () => {

@@ -88,6 +88,13 @@ export class MemoryStorage implements Storage {
     return Promise.resolve();
   }
 
+  alterTopicConfigs(name: string, configs: Readonly<Record<string, string>>, options: { validateOnly?: boolean } = {}): Promise<void> {
+    const topic = this.topics.get(name);
+    if (!topic) return Promise.reject(new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no topic ${name}`));
+    if (!options.validateOnly) this.topics.set(name, { ...topic, configs: { ...configs } });
+    return Promise.resolve();
+  }
+
   effectiveConfigs(name: string): readonly ConfigEntry[] {
     const topic = this.topics.get(name);
     if (!topic) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no topic ${name}`);

@@ -4,7 +4,9 @@
  *
  * Entries:
  * - `topic-created` { name, topicId, partitionCount, configs, internal }: ignored if the name or id exists;
- * - `topic-deleted` { name, topicId }: ignored unless that topic exists.
+ * - `topic-deleted` { name, topicId }: ignored unless that topic exists;
+ * - `topic-configs-altered` { name, topicId, configs }: the topic's configs replaced (AlterConfigs),
+ *   ignored unless that topic exists.
  */
 import type { MetadataEntry } from '../entry';
 import type { MetadataSection } from '../state';
@@ -31,10 +33,16 @@ export interface TopicDeletedEntry extends MetadataEntry {
   readonly name: string;
   readonly topicId: string;
 }
+export interface TopicConfigsAlteredEntry extends MetadataEntry {
+  readonly kind: 'topic-configs-altered';
+  readonly name: string;
+  readonly topicId: string;
+  readonly configs: Readonly<Record<string, string>>;
+}
 
 export const topicsSection: MetadataSection<TopicsSlice> = {
   name: 'topics',
-  kinds: ['topic-created', 'topic-deleted'],
+  kinds: ['topic-created', 'topic-deleted', 'topic-configs-altered'],
   create: () => ({ byName: new Map(), byId: new Map() }),
   apply(slice, entry, context) {
     if (entry.kind === 'topic-created') {
@@ -52,6 +60,16 @@ export const topicsSection: MetadataSection<TopicsSlice> = {
       };
       slice.byName.set(topic.name, topic);
       slice.byId.set(topic.topicId, topic);
+    } else if (entry.kind === 'topic-configs-altered') {
+      const altered = entry as TopicConfigsAlteredEntry;
+      const topic = slice.byId.get(altered.topicId);
+      if (topic?.name !== altered.name) {
+        context.rejectEntry(`no topic ${altered.name} with id ${altered.topicId}`);
+        return;
+      }
+      const updated: TopicRecord = { ...topic, configs: { ...altered.configs } };
+      slice.byName.set(updated.name, updated);
+      slice.byId.set(updated.topicId, updated);
     } else {
       const deleted = entry as TopicDeletedEntry;
       const topic = slice.byId.get(deleted.topicId);

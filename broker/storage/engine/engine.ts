@@ -28,6 +28,7 @@ import {
   type PartitionData,
   type Segment,
   type TopicCreatedEntry,
+  type TopicConfigsAlteredEntry,
   type TopicDeletedEntry,
   type TopicRecord,
 } from '../../metadata';
@@ -400,6 +401,19 @@ export class StorageEngine implements Storage {
     });
   }
 
+  async alterTopicConfigs(name: string, configs: Readonly<Record<string, string>>, options: { validateOnly?: boolean } = {}): Promise<void> {
+    validateTopicConfigs(configs);
+    const unknown = (): never => {
+      throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no topic ${name}`);
+    };
+    if (!this.metadata.state.get(topicsSection).byName.has(name)) unknown();
+    if (options.validateOnly) return;
+    await this.metadata.append((state) => {
+      const topic = state.get(topicsSection).byName.get(name);
+      return topic ? { kind: 'topic-configs-altered', name, topicId: topic.topicId, configs: { ...configs } } : unknown();
+    });
+  }
+
   effectiveConfigs(name: string): readonly ConfigEntry[] {
     const topic = this.metadata.state.get(topicsSection).byName.get(name);
     if (topic === undefined) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no topic ${name}`);
@@ -727,6 +741,10 @@ export class StorageEngine implements Storage {
         this.settings.delete(topicId);
         return;
       }
+      case 'topic-configs-altered':
+        // Read again from the topic's new configs when next needed.
+        this.settings.delete((entry as TopicConfigsAlteredEntry).topicId);
+        return;
       case 'objects-committed':
         for (const object of (entry as ObjectsCommittedEntry).objects) {
           for (const part of object.parts) this.catchUpWithCommit(part.topicId, part.partition);

@@ -143,3 +143,33 @@ test('a retention pass moves every partition in one metadata write', async () =>
     expect(result.logStartOffset).toBe(1n);
   }
 });
+
+test('altered configs replace the topic\'s, survive a restart, and produce and retention follow them at once', async () => {
+  let engine = await fixture.start({ objectDeleteGraceMs: 0, uploadAgeMs: 3_600_000 });
+  await engine.createTopic('kept', 1, { 'retention.ms': '604800000', 'max.message.bytes': '3000' });
+  for (let i = 0; i < 3; i++) {
+    await produce(engine, 'kept', 0, [`${i}-${'k'.repeat(1000)}`]);
+    await engine.flush();
+  }
+  await expect(produce(engine, 'kept', 0, ['b'.repeat(5000)])).rejects.toMatchObject({ code: ErrorCode.MESSAGE_TOO_LARGE });
+  await engine.runRetention();
+  expect(engine.committedSegments('kept', 0)).toHaveLength(3); // nothing is old enough or too big
+
+  await expect(engine.alterTopicConfigs('kept', { 'retention.bytes': 'lots' })).rejects.toMatchObject({ code: ErrorCode.INVALID_CONFIG });
+  await expect(engine.alterTopicConfigs('missing', {})).rejects.toMatchObject({ code: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION });
+  await engine.alterTopicConfigs('kept', { 'retention.bytes': '1' }, { validateOnly: true });
+  expect(engine.describeTopic('kept')?.configs).toEqual({ 'retention.ms': '604800000', 'max.message.bytes': '3000' });
+
+  // The new set replaces the old one: max.message.bytes, left out, returns to its default.
+  await engine.alterTopicConfigs('kept', { 'retention.bytes': '2500' });
+  const configs = Object.fromEntries(engine.effectiveConfigs('kept').map((c) => [c.name, [c.value, c.isDefault]]));
+  expect(configs['retention.bytes']).toEqual(['2500', false]);
+  expect(configs['max.message.bytes']).toEqual(['1048588', true]);
+  await engine.runRetention();
+  expect(engine.committedSegments('kept', 0).map((s) => s.baseOffset)).toEqual([1, 2]);
+  expect((await produce(engine, 'kept', 0, ['b'.repeat(5000)])).baseOffset).toBe(3n);
+
+  await engine.close();
+  engine = await fixture.start();
+  expect(engine.describeTopic('kept')?.configs).toEqual({ 'retention.bytes': '2500' });
+});
