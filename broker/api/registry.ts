@@ -41,6 +41,7 @@ import { describeConfigsApi } from './32-describe-configs';
 import { alterConfigsApi } from './33-alter-configs';
 import { saslAuthenticateApi } from './36-sasl-authenticate';
 import { deleteGroupsApi } from './42-delete-groups';
+import { incrementalAlterConfigsApi } from './44-incremental-alter-configs';
 import type { ApiCatalog, ApiDefinition, ApiVersionRange } from './api';
 
 export const BROKER_APIS: readonly ApiDefinition[] = [
@@ -67,6 +68,7 @@ export const BROKER_APIS: readonly ApiDefinition[] = [
   alterConfigsApi,
   saslAuthenticateApi,
   deleteGroupsApi,
+  incrementalAlterConfigsApi,
 ];
 
 export class ApiRegistry implements ApiCatalog {

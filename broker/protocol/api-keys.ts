@@ -23,4 +23,5 @@ export enum ApiKey {
   AlterConfigs = 33,
   SaslAuthenticate = 36,
   DeleteGroups = 42,
+  IncrementalAlterConfigs = 44,
 }

@@ -94,6 +94,12 @@ export interface ProduceRequestMemory {
   release(frame: Buffer): void;
 }
 
+/**
+ * A topic's new configs, or how to make them from its current ones (IncrementalAlterConfigs), which
+ * the storage applies to the topic's configs as they are when the change is made durable.
+ */
+export type TopicConfigChange = Readonly<Record<string, string>> | ((current: Readonly<Record<string, string>>) => Record<string, string>);
+
 export interface Storage {
   /** Recovers state (object store, then WAL replay) and starts uploading. */
   start(): Promise<void>;
@@ -119,7 +125,7 @@ export interface Storage {
    * Takes effect on every broker once durable (retention, message size). Throws KafkaError
    * UNKNOWN_TOPIC_OR_PARTITION, INVALID_CONFIG.
    */
-  alterTopicConfigs(name: string, configs: Readonly<Record<string, string>>, options?: { validateOnly?: boolean }): Promise<void>;
+  alterTopicConfigs(name: string, configs: TopicConfigChange, options?: { validateOnly?: boolean }): Promise<void>;
   /** Every config of the topic, defaults included. Throws UNKNOWN_TOPIC_OR_PARTITION. */
   effectiveConfigs(name: string): readonly ConfigEntry[];
 

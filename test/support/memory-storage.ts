@@ -18,6 +18,7 @@ import {
   type OffsetAndTimestamp,
   type ProducerIdAndEpoch,
   type Storage,
+  type TopicConfigChange,
   type TopicDescription,
   type TopicPartition,
 } from '../../broker/storage/storage';
@@ -88,10 +89,11 @@ export class MemoryStorage implements Storage {
     return Promise.resolve();
   }
 
-  alterTopicConfigs(name: string, configs: Readonly<Record<string, string>>, options: { validateOnly?: boolean } = {}): Promise<void> {
+  alterTopicConfigs(name: string, change: TopicConfigChange, options: { validateOnly?: boolean } = {}): Promise<void> {
     const topic = this.topics.get(name);
     if (!topic) return Promise.reject(new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no topic ${name}`));
-    if (!options.validateOnly) this.topics.set(name, { ...topic, configs: { ...configs } });
+    const configs = typeof change === 'function' ? change(topic.configs) : { ...change };
+    if (!options.validateOnly) this.topics.set(name, { ...topic, configs });
     return Promise.resolve();
   }
 

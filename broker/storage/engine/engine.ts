@@ -41,6 +41,7 @@ import {
   type AppendOptions,
   type AppendResult,
   type ConfigEntry,
+  type TopicConfigChange,
   type FetchOptions,
   type FetchPartition,
   type FetchedPartition,
@@ -401,16 +402,22 @@ export class StorageEngine implements Storage {
     });
   }
 
-  async alterTopicConfigs(name: string, configs: Readonly<Record<string, string>>, options: { validateOnly?: boolean } = {}): Promise<void> {
-    validateTopicConfigs(configs);
+  async alterTopicConfigs(name: string, change: TopicConfigChange, options: { validateOnly?: boolean } = {}): Promise<void> {
     const unknown = (): never => {
       throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no topic ${name}`);
     };
-    if (!this.metadata.state.get(topicsSection).byName.has(name)) unknown();
+    const next = (topic: TopicRecord): Record<string, string> => {
+      const configs = typeof change === 'function' ? change(topic.configs) : { ...change };
+      validateTopicConfigs(configs);
+      return configs;
+    };
+    const current = this.metadata.state.get(topicsSection).byName.get(name) ?? unknown();
+    next(current);
     if (options.validateOnly) return;
+    // Made from the topic as it is when the entry is appended: concurrent changes compose.
     await this.metadata.append((state) => {
-      const topic = state.get(topicsSection).byName.get(name);
-      return topic ? { kind: 'topic-configs-altered', name, topicId: topic.topicId, configs: { ...configs } } : unknown();
+      const topic = state.get(topicsSection).byName.get(name) ?? unknown();
+      return { kind: 'topic-configs-altered', name, topicId: topic.topicId, configs: next(topic) };
     });
   }
 

@@ -169,7 +169,16 @@ test('altered configs replace the topic\'s, survive a restart, and produce and r
   expect(engine.committedSegments('kept', 0).map((s) => s.baseOffset)).toEqual([1, 2]);
   expect((await produce(engine, 'kept', 0, ['b'.repeat(5000)])).baseOffset).toBe(3n);
 
+  // Changes made from the current configs compose, even when they race.
+  await Promise.all([
+    engine.alterTopicConfigs('kept', (current) => ({ ...current, 'retention.ms': '3600000' })),
+    engine.alterTopicConfigs('kept', (current) => ({ ...current, 'max.message.bytes': '9000' })),
+  ]);
+  const composed = { 'retention.bytes': '2500', 'retention.ms': '3600000', 'max.message.bytes': '9000' };
+  expect(engine.describeTopic('kept')?.configs).toEqual(composed);
+  await expect(engine.alterTopicConfigs('kept', (current) => ({ ...current, 'retention.ms': 'never' }))).rejects.toMatchObject({ code: ErrorCode.INVALID_CONFIG });
+
   await engine.close();
   engine = await fixture.start();
-  expect(engine.describeTopic('kept')?.configs).toEqual({ 'retention.bytes': '2500' });
+  expect(engine.describeTopic('kept')?.configs).toEqual(composed);
 });
