@@ -240,10 +240,7 @@ export class Connection {
       else this.close(`parsing a request failed: ${String(error)}`, 'error');
       return;
     }
-    const slot: Slot = { frameBytes: frame.length };
-    this.queue.push(slot);
-    this.queuedBytes += frame.length;
-    this.applyBackpressure();
+    const slot = this.enqueue(frame);
     if (request.kind === 'unsupported-api-versions') {
       this.log.info({ version: request.header.apiVersion }, 'ApiVersions of an unsupported version: answering with v0');
       this.releaseFrame(frame);
@@ -261,15 +258,22 @@ export class Connection {
     const exchange = this.session.saslExchange!;
     const token = Buffer.from(frame);
     this.releaseFrame(frame);
-    const slot: Slot = { frameBytes: frame.length };
-    this.queue.push(slot);
-    this.queuedBytes += frame.length;
+    const slot = this.enqueue(frame);
     exchange.step(token).then(({ reply, user }) => {
       if (user !== undefined) this.session.authenticated(user);
       const size = Buffer.alloc(4);
       size.writeInt32BE(reply.length);
       this.complete(slot, [size, reply]);
     }, (error: unknown) => this.close(`SASL authentication failed (${exchange.mechanism}): ${error instanceof Error ? error.message : String(error)}`));
+  }
+
+  /** Gives the frame its place in the response order, counted against the in-flight bounds. */
+  private enqueue(frame: Buffer): Slot {
+    const slot: Slot = { frameBytes: frame.length };
+    this.queue.push(slot);
+    this.queuedBytes += frame.length;
+    this.applyBackpressure();
+    return slot;
   }
 
   /** Calls the handler; `done` once it has settled (its request's frame is then no longer read). */
